@@ -1,0 +1,47 @@
+"""Outgoing messages and their delivery log (CMP-5 base). One row per message per recipient."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    WECHAT = "wechat", _("WeChat")
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Delivery(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    purpose = models.CharField(max_length=64, help_text="What the message is for, e.g. password_reset")
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "id"], name="delivery_status_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(channel__in=[c.value for c in Channel]), name="delivery_channel_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in DeliveryStatus]), name="delivery_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.recipient} ({self.status})"

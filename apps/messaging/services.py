@@ -1,0 +1,47 @@
+"""Sending messages. A message is recorded first, then delivered by a Celery task after commit,
+so a rolled-back action sends nothing and every send leaves a log row."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from apps.messaging.models import Channel, Delivery, DeliveryStatus
+
+
+def message_send_email(*, to: str, subject: str, body: str, purpose: str) -> Delivery:
+    """Queue an e-mail in the current salon's delivery log and send it after commit."""
+    delivery = Delivery.objects.create(
+        channel=Channel.EMAIL, recipient=to, subject=subject[:200], body=body, purpose=purpose
+    )
+    from apps.messaging.tasks import delivery_send
+
+    transaction.on_commit(lambda: delivery_send.delay(delivery.pk))
+    return delivery
+
+
+def delivery_attempt(*, delivery_id: int) -> Delivery | None:
+    """Send one queued delivery. Sent at most once: the row is locked and re-checked."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None or delivery.status == DeliveryStatus.SENT:
+            return delivery
+        delivery.attempts += 1
+        try:
+            if delivery.channel != Channel.EMAIL:
+                raise NotImplementedError(f"channel {delivery.channel} has no backend yet")
+            EmailMessage(
+                subject=delivery.subject, body=delivery.body, from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[delivery.recipient],
+            ).send()
+        except Exception as exc:  # the log row records every failure; the caller decides on retries
+            delivery.status = DeliveryStatus.FAILED
+            delivery.error = f"{exc.__class__.__name__}: {exc}"[:300]
+        else:
+            delivery.status = DeliveryStatus.SENT
+            delivery.sent_at = timezone.now()
+            delivery.error = ""
+        delivery.save(update_fields=["status", "attempts", "error", "sent_at"])
+        return delivery

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import connection
+
+
+@shared_task(name="messaging.delivery_send", ignore_result=False)
+def delivery_send(delivery_id: int) -> dict[str, object]:
+    """Deliver one message of the salon that queued it (the task runs in that salon's schema)."""
+    from apps.messaging.services import delivery_attempt
+
+    delivery = delivery_attempt(delivery_id=delivery_id)
+    return {"schema": connection.schema_name, "delivery": delivery_id,
+            "status": delivery.status if delivery is not None else "missing"}

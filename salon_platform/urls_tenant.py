@@ -1,0 +1,23 @@
+"""URLs of a salon's domain: the staff app and the salon's API."""
+
+from django.conf import settings
+from django.urls import include, path
+from django.views.static import serve
+
+from salon_platform.health import healthz
+from salon_platform.urls_api import common
+from tenants import api as tenant_api
+from tenants import views as tenant_views
+
+urlpatterns = [
+    path("", include("apps.core.urls")),
+    path("settings/salon/", tenant_views.salon_profile, name="salon_profile"),
+    path("i18n/language/", tenant_views.language_set_public, name="language_public"),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("apps.core.api_urls")),
+    path("api/v1/salon/", tenant_api.SalonProfileView.as_view(), name="api-salon"),
+    *common,
+]
+
+if settings.DEBUG or settings.TESTING:
+    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
