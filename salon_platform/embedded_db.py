@@ -19,6 +19,9 @@ import sys
 import warnings
 from pathlib import Path
 
+# pgserver keeps its lock file in the user's runtime dir and warns when XDG_RUNTIME_DIR is unset.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("SALON_DATA_DIR", BASE_DIR / ".data"))
 PGDATA = DATA_DIR / "pg"
@@ -26,7 +29,6 @@ DATABASE_NAME = "salon"
 
 
 def _server(cleanup_mode: str | None = None):  # type: ignore[no-untyped-def]
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pgserver
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -53,7 +55,7 @@ def ensure_running() -> str:
 def stop() -> None:
     if not is_running():
         return
-    from pgserver import pg_ctl
+    from pgserver import pg_ctl  # type: ignore[attr-defined]  # generated per binary at import
 
     server = _server(cleanup_mode=None)
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=server.system_user)

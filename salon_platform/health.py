@@ -8,6 +8,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from tenants.db import tenant_connection
+
 
 def _check_db() -> str:
     try:
@@ -39,7 +41,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     body = {
         "db": db,
         "broker": broker,
-        "schema": connection.schema_name,
+        "schema": tenant_connection.schema_name,
         "salon": None if tenant is None or getattr(tenant, "is_public", False) else tenant.subdomain,
         "ms": round((time.perf_counter() - started) * 1000, 1),
     }

@@ -25,7 +25,6 @@ def init_sentry(dsn: str, *, environment: str, **extra: Any) -> None:
         environment=environment,
         integrations=[DjangoIntegration(), CeleryIntegration()],
         before_send=_tag_tenant,  # type: ignore[arg-type]
-        send_default_pii=False,
         traces_sample_rate=0.0,
         **extra,
     )

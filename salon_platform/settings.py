@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -24,9 +23,7 @@ TESTING = env.bool("SALON_TESTING", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not (DEBUG or TESTING):
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set in the environment when DEBUG is off (production)."
-        )
+        raise ImproperlyConfigured("SECRET_KEY must be set in the environment when DEBUG is off (production).")
     SECRET_KEY = "dev-only-insecure-key-never-used-in-production"  # noqa: S105
 
 # The root domain: the public site and console live on it, each salon on a subdomain.
@@ -158,8 +155,12 @@ SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG and not TES
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS",
-    default=[f"http://*.{PLATFORM_DOMAIN}:{PORT}", f"http://{PLATFORM_DOMAIN}:{PORT}",
-             f"https://*.{PLATFORM_DOMAIN}", f"https://{PLATFORM_DOMAIN}"],
+    default=[
+        f"http://*.{PLATFORM_DOMAIN}:{PORT}",
+        f"http://{PLATFORM_DOMAIN}:{PORT}",
+        f"https://*.{PLATFORM_DOMAIN}",
+        f"https://{PLATFORM_DOMAIN}",
+    ],
 )
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 X_FRAME_OPTIONS = "DENY"

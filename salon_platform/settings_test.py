@@ -4,11 +4,11 @@ import os
 
 os.environ.setdefault("SALON_TESTING", "1")
 
-from salon_platform.settings import *  # noqa: E402,F403
+from salon_platform.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SALON_POOL_SIZE = 0  # tests create what they need; the pool is exercised explicitly
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
 MEDIA_ROOT = BASE_DIR / ".data" / "test-media"  # noqa: F405

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from salon_platform.health import healthz
-from salon_platform.urls_api import common
+from salon_platform.urls_api import common_api_urls
 from tenants import api as tenant_api
 from tenants import views as tenant_views
 from tenants.admin import console_site
@@ -15,5 +15,5 @@ urlpatterns = [
     path("console/", console_site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/signup/", tenant_api.SignupView.as_view(), name="api-signup"),
-    *common,
+    *common_api_urls(__name__),
 ]

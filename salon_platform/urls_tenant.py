@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from salon_platform.health import healthz
-from salon_platform.urls_api import common
+from salon_platform.urls_api import common_api_urls
 from tenants import api as tenant_api
 from tenants import views as tenant_views
 
@@ -16,7 +16,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("apps.core.api_urls")),
     path("api/v1/salon/", tenant_api.SalonProfileView.as_view(), name="api-salon"),
-    *common,
+    *common_api_urls(__name__),
 ]
 
 if settings.DEBUG or settings.TESTING:

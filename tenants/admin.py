@@ -27,7 +27,8 @@ class ConsoleSite(admin.AdminSite):
         return bool(
             getattr(request, "tenant", None) is not None
             and getattr(request.tenant, "is_public", False)  # type: ignore[attr-defined]
-            and user.is_active and user.is_superuser
+            and user.is_active
+            and user.is_superuser
         )
 
 
@@ -53,8 +54,21 @@ class SalonAdmin(admin.ModelAdmin):
     search_fields = ["name", "subdomain", "owner_email", "owner_phone", "schema_name"]
     ordering = ["-created_at"]
     readonly_fields = ["schema_name", "subdomain", "status", "status_reason", "status_changed_at", "created_at"]
-    fields = ["name", "subdomain", "schema_name", "status", "status_reason", "status_changed_at", "plan_code",
-              "trial_ends", "timezone", "currency", "owner_email", "owner_phone", "created_at"]
+    fields = [
+        "name",
+        "subdomain",
+        "schema_name",
+        "status",
+        "status_reason",
+        "status_changed_at",
+        "plan_code",
+        "trial_ends",
+        "timezone",
+        "currency",
+        "owner_email",
+        "owner_phone",
+        "created_at",
+    ]
     inlines = [DomainInline]
     actions = ["suspend", "resume"]
     action_form = StatusActionForm

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.permissions import HasRolePermission
+from apps.core.permissions import HasRolePermission, acting_user
 from tenants import services
 from tenants.models import Salon
 
@@ -29,25 +29,33 @@ class SignupView(APIView):
     """Create a salon with its subdomain, owner account and a 14-day trial."""
 
     permission_classes = [AllowAny]
-    authentication_classes: list[object] = []
+    authentication_classes: list[type] = []
     throttle_scope = "signup"
 
     @extend_schema(
         request=SignupRequestSerializer,
-        responses={201: inline_serializer("SignupResponse", {
-            "tenant": serializers.CharField(), "url": serializers.URLField(), "trial_ends": serializers.DateField()})},
+        responses={
+            201: inline_serializer(
+                "SignupResponse",
+                {
+                    "tenant": serializers.CharField(),
+                    "url": serializers.URLField(),
+                    "trial_ends": serializers.DateField(),
+                },
+            )
+        },
     )
     def post(self, request: Request) -> Response:
         if not getattr(request.tenant, "is_public", False):  # type: ignore[attr-defined]
             return Response({"detail": _("Sign up on the platform's main address.")}, status=status.HTTP_404_NOT_FOUND)
         raw = request.data if isinstance(request.data, dict) else {}
         result = services.salon_signup(raw=dict(raw), language=getattr(request, "LANGUAGE_CODE", "zh-hans"))
-        port = request.get_port()
         return Response(
             {
                 "tenant": result.salon.subdomain,
-                "url": services.salon_url(result.salon, scheme=request.scheme or "http",
-                                          port=int(port) if port and port.isdigit() else None),
+                "url": services.salon_url(
+                    result.salon, scheme=request.scheme or "http", port=services.port_from_host(request.get_host())
+                ),
                 "trial_ends": result.salon.trial_ends.isoformat() if result.salon.trial_ends else None,
             },
             status=status.HTTP_201_CREATED,
@@ -78,7 +86,11 @@ class SalonProfileView(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         salon = services.salon_profile_update(
-            salon=request.tenant, acting_user=request.user, name=v.get("name"),  # type: ignore[attr-defined,arg-type]
-            timezone_name=v.get("timezone"), currency=v.get("currency"), logo=request.FILES.get("logo"),
+            salon=request.tenant,
+            acting_user=acting_user(request),
+            name=v.get("name"),  # type: ignore[attr-defined,arg-type]
+            timezone_name=v.get("timezone"),
+            currency=v.get("currency"),
+            logo=request.FILES.get("logo"),
         )
         return Response(SalonProfileSerializer(salon).data)

@@ -12,19 +12,34 @@ class SignupForm(forms.Form):
     """Shape only; tenants.validation.signup_validate applies the rules (shared with the API)."""
 
     salon_name = forms.CharField(label=_("Salon name"), max_length=200)
-    subdomain = forms.CharField(label=_("Subdomain"), max_length=100,
-                                help_text=_("3–30 lower-case letters, digits or hyphens: your address will be subdomain.%(domain)s"))
+    subdomain = forms.CharField(
+        label=_("Subdomain"),
+        max_length=100,
+        help_text=_("3–30 lower-case letters, digits or hyphens: your address will be subdomain.%(domain)s"),
+    )
     owner_name = forms.CharField(label=_("Your name"), max_length=200)
     owner_email = forms.CharField(label=_("E-mail"), max_length=254, widget=forms.EmailInput)
     owner_phone = forms.CharField(label=_("Mobile phone"), max_length=30, widget=forms.TextInput(attrs={"type": "tel"}))
-    password = forms.CharField(label=_("Password"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               help_text=_("At least 8 characters with letters and digits."))
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters with letters and digits."),
+    )
 
 
 def _timezone_choices() -> list[tuple[str, str]]:
-    preferred = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
-                 "America/New_York", "America/Los_Angeles", "Australia/Sydney"]
+    preferred = [
+        "Asia/Shanghai",
+        "Asia/Hong_Kong",
+        "Asia/Taipei",
+        "Asia/Singapore",
+        "Asia/Tokyo",
+        "Europe/London",
+        "America/New_York",
+        "America/Los_Angeles",
+        "Australia/Sydney",
+    ]
     rest = sorted(zoneinfo.available_timezones() - set(preferred))
     return [(z, z) for z in preferred + rest]
 

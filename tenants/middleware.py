@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name, get_tenant_domain_model
 
+from tenants.db import tenant_connection
 from tenants.models import SalonStatus
 
 
@@ -51,7 +51,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     """
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        connection.set_schema_to_public()
+        tenant_connection.set_schema_to_public()
         hostname = self.hostname_from_request(request)
         if hostname == settings.PLATFORM_DOMAIN or hostname == "testserver":
             tenant: Any = _PublicTenant()
@@ -74,7 +74,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         tenant = copy.copy(tenant)
         tenant.domain_url = hostname
         request.tenant = tenant  # type: ignore[attr-defined]
-        connection.set_tenant(tenant)
+        tenant_connection.set_tenant(tenant)
         self.setup_url_routing(request)
         return None
 
@@ -82,8 +82,12 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
 def _no_salon(request: HttpRequest, hostname: str) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("No salon at this address.")}, status=404)
-    return render(request, "tenants/no_salon.html", {"hostname": hostname, "platform_domain": settings.PLATFORM_DOMAIN},
-                  status=404)
+    return render(
+        request,
+        "tenants/no_salon.html",
+        {"hostname": hostname, "platform_domain": settings.PLATFORM_DOMAIN},
+        status=404,
+    )
 
 
 # Paths a suspended salon still answers: health checks and static files.

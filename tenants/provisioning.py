@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, schema_exists
 
+from tenants.db import tenant_connection
 from tenants.models import PoolSchema
 
 logger = logging.getLogger(__name__)
@@ -65,12 +66,10 @@ def current_digest() -> str:
 
 def schema_applied_migrations(schema_name: str) -> set[tuple[str, str]]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT to_regclass(%s)", [f'"{schema_name}".django_migrations']
-        )
+        cursor.execute("SELECT to_regclass(%s)", [f'"{schema_name}".django_migrations'])
         if cursor.fetchone()[0] is None:
             return set()
-        cursor.execute(f'SELECT app, name FROM "{schema_name}".django_migrations')  # noqa: S608 (name is ours)
+        cursor.execute(f'SELECT app, name FROM "{schema_name}".django_migrations')
         return {(app, name) for app, name in cursor.fetchall()}
 
 
@@ -83,10 +82,14 @@ def schema_create_by_migrating(schema_name: str, *, verbosity: int = 0) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE SCHEMA "{schema_name}"')
     call_command(
-        "migrate_schemas", tenant=True, schema_name=schema_name, interactive=False, verbosity=verbosity,
+        "migrate_schemas",
+        tenant=True,
+        schema_name=schema_name,
+        interactive=False,
+        verbosity=verbosity,
         skip_current=False,
     )
-    connection.set_schema_to_public()
+    tenant_connection.set_schema_to_public()
 
 
 def template_ensure(*, verbosity: int = 0) -> None:
@@ -103,9 +106,7 @@ def schema_clone_from_template(schema_name: str) -> None:
     Runs inside the caller's transaction when there is one.
     """
     if not schema_exists(TEMPLATE_SCHEMA):
-        raise RuntimeError(
-            f"Template schema {TEMPLATE_SCHEMA!r} is missing: run `manage.py migrate_schemas` first."
-        )
+        raise RuntimeError(f"Template schema {TEMPLATE_SCHEMA!r} is missing: run `manage.py migrate_schemas` first.")
     CloneSchema().clone_schema(TEMPLATE_SCHEMA, schema_name, "DATA", set_connection=False)
 
 
@@ -138,7 +139,7 @@ _POOL_LOCK_KEY = 0x5A1_0700  # pg_advisory lock id: one refill at a time across 
 def pool_refill(*, target: int | None = None) -> int:
     """Top the pool up to ``target`` ready schemas (SALON_POOL_SIZE). Returns how many were added."""
     target = settings.SALON_POOL_SIZE if target is None else target
-    connection.set_schema_to_public()
+    tenant_connection.set_schema_to_public()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [_POOL_LOCK_KEY])
         if not cursor.fetchone()[0]:

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
@@ -22,6 +22,7 @@ from apps.core.errors import ServiceError
 from apps.core.models import User
 from apps.core.roles import Role
 from tenants import provisioning
+from tenants.db import tenant_connection
 from tenants.errors import TenantError, tenant_error
 from tenants.models import Domain, Salon, SalonStatus
 from tenants.validation import SignupData, signup_validate
@@ -39,6 +40,14 @@ class SignupResult:
 
 def salon_domain(subdomain: str) -> str:
     return f"{subdomain}.{settings.PLATFORM_DOMAIN}"
+
+
+def port_from_host(host: str) -> int | None:
+    """The port a visitor typed (``localhost:8000`` → 8000), so links to the salon keep it."""
+    if ":" in host and not host.endswith("]"):
+        port = host.rsplit(":", 1)[1]
+        return int(port) if port.isdigit() else None
+    return None
 
 
 def salon_url(salon: Salon, *, scheme: str = "http", port: int | None = None) -> str:
@@ -72,10 +81,12 @@ def salon_signup(*, raw: dict[str, Any], language: str = "zh-hans") -> SignupRes
             raise tenant_error(TenantError.SUBDOMAIN_TAKEN) from exc
         raise
     finally:
-        connection.set_schema_to_public()
+        tenant_connection.set_schema_to_public()
     seconds = time.perf_counter() - started
     transaction.on_commit(_queue_pool_refill)
-    logger.info("salon signed up", extra={"salon": salon.subdomain, "via": provisioned_by, "seconds": round(seconds, 3)})
+    logger.info(
+        "salon signed up", extra={"salon": salon.subdomain, "via": provisioned_by, "seconds": round(seconds, 3)}
+    )
     return SignupResult(salon=salon, owner_id=owner.pk, provisioned_by=provisioned_by, seconds=seconds)
 
 
@@ -152,7 +163,9 @@ def salon_suspend(*, salon: Salon, reason: str, actor: User | None = None) -> Sa
 
 def salon_resume(*, salon: Salon, actor: User | None = None) -> Salon:
     """Lift a suspension: back to trial while the trial lasts, otherwise active."""
-    trial_left = salon.trial_ends is not None and salon.trial_ends >= timezone.localdate() and salon.plan_code == "trial"
+    trial_left = (
+        salon.trial_ends is not None and salon.trial_ends >= timezone.localdate() and salon.plan_code == "trial"
+    )
     status = SalonStatus.TRIAL if trial_left else SalonStatus.ACTIVE
     return salon_set_status(salon=salon, status=status, reason="", actor=actor)
 
@@ -208,8 +221,9 @@ def salon_profile_update(
         changed.append("logo")
     if changed:
         salon.save(update_fields=changed)
-        core_services.audit_record(action="salon.profile_updated", actor=acting_user, target=salon,
-                                   data={"changed": changed})
+        core_services.audit_record(
+            action="salon.profile_updated", actor=acting_user, target=salon, data={"changed": changed}
+        )
     return salon
 
 

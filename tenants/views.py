@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import ServiceError
-from apps.core.permissions import staff_permission_required
+from apps.core.permissions import acting_user, staff_permission_required
 from apps.core.views import apply_service_error
 from tenants import services
 from tenants.forms import SalonProfileForm, SignupForm
@@ -31,8 +31,12 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 def _landing_context(request: HttpRequest, form: SignupForm) -> dict[str, object]:
     form.fields["subdomain"].help_text = form.fields["subdomain"].help_text % {"domain": settings.PLATFORM_DOMAIN}
-    return {"form": form, "plans": PLANS, "platform_domain": settings.PLATFORM_DOMAIN,
-            "trial_days": settings.SALON_TRIAL_DAYS}
+    return {
+        "form": form,
+        "plans": PLANS,
+        "platform_domain": settings.PLATFORM_DOMAIN,
+        "trial_days": settings.SALON_TRIAL_DAYS,
+    }
 
 
 @require_POST
@@ -44,19 +48,11 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            url = services.salon_url(result.salon, scheme=request.scheme or "http", port=_request_port(request))
+            url = services.salon_url(
+                result.salon, scheme=request.scheme or "http", port=services.port_from_host(request.get_host())
+            )
             return HttpResponseRedirect(f"{url}login/?welcome=1")
     return render(request, "public/landing.html", _landing_context(request, form), status=400)
-
-
-def _request_port(request: HttpRequest) -> int | None:
-    host = request.get_host()
-    if ":" in host:
-        try:
-            return int(host.rsplit(":", 1)[1])
-        except ValueError:
-            return None
-    return None
 
 
 @require_POST
@@ -74,14 +70,22 @@ def language_set_public(request: HttpRequest) -> HttpResponse:
 @staff_permission_required("manage_settings")
 def salon_profile(request: HttpRequest) -> HttpResponse:
     salon: Salon = request.tenant  # type: ignore[attr-defined]
-    form = SalonProfileForm(request.POST or None, request.FILES or None,
-                            initial={"name": salon.name, "timezone": salon.timezone, "currency": salon.currency})
+    form = SalonProfileForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"name": salon.name, "timezone": salon.timezone, "currency": salon.currency},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.salon_profile_update(
-                salon=salon, acting_user=request.user, name=data["name"], timezone_name=data["timezone"],  # type: ignore[arg-type]
-                currency=data["currency"], logo=data.get("logo"), remove_logo=data.get("remove_logo", False),
+                salon=salon,
+                acting_user=acting_user(request),
+                name=data["name"],
+                timezone_name=data["timezone"],  # type: ignore[arg-type]
+                currency=data["currency"],
+                logo=data.get("logo"),
+                remove_logo=data.get("remove_logo", False),
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -89,5 +93,3 @@ def salon_profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The salon profile was saved."))
             return redirect("salon_profile")
     return render(request, "tenants/salon_profile.html", {"form": form})
-
-

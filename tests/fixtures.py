@@ -27,10 +27,16 @@ class SalonInfo:
 def _signup(name: str, subdomain: str, email: str, phone: str) -> Any:
     from tenants.services import salon_signup
 
-    return salon_signup(raw={
-        "salon_name": name, "subdomain": subdomain, "owner_name": f"{name} owner",
-        "owner_email": email, "owner_phone": phone, "password": PASSWORD,
-    }).salon
+    return salon_signup(
+        raw={
+            "salon_name": name,
+            "subdomain": subdomain,
+            "owner_name": f"{name} owner",
+            "owner_email": email,
+            "owner_phone": phone,
+            "password": PASSWORD,
+        }
+    ).salon
 
 
 @pytest.fixture(scope="session")
@@ -45,14 +51,27 @@ def two_salons(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[
     )
 
 
+def _back_to_public(**_kwargs: Any) -> None:
+    connection.set_schema_to_public()
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_and_fresh_routing() -> Iterator[None]:
-    """Each test starts on the public schema with no cached host resolutions."""
+    """Each test starts on the public schema with no cached host resolutions.
+
+    The test client serves requests in the test's own thread and connection, and
+    the routing middleware leaves that connection on the salon's schema; going
+    back to public after each request keeps the test body where it started.
+    """
+    from django.core.signals import request_finished
+
     from tenants.middleware import tenant_cache_clear
 
     tenant_cache_clear()
     connection.set_schema_to_public()
+    request_finished.connect(_back_to_public, dispatch_uid="tests_back_to_public")
     yield
+    request_finished.disconnect(dispatch_uid="tests_back_to_public")
     tenant_cache_clear()
     connection.set_schema_to_public()
 
@@ -93,8 +112,9 @@ def make_staff(info: SalonInfo, *, role: str, username: str, phone: str = "", em
     from apps.core.services import staff_create
 
     with schema_context(info.schema):
-        return staff_create(name=username.title(), role=role, username=username, phone=phone, email=email,
-                            password=PASSWORD)
+        return staff_create(
+            name=username.title(), role=role, username=username, phone=phone, email=email, password=PASSWORD
+        )
 
 
 def owner_of(info: SalonInfo) -> Any:
@@ -113,7 +133,8 @@ def logged_in_client(info: SalonInfo, username: str) -> Client:
 
 def api_token(info: SalonInfo, username: str) -> str:
     client = Client(HTTP_HOST=info.host)
-    response = client.post("/api/v1/auth/token/", {"username": username, "password": PASSWORD},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": username, "password": PASSWORD}, content_type="application/json"
+    )
     assert response.status_code == 200, response.content
     return response.json()["token"]

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import connection
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,8 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core import selectors, services
+from apps.core.db import current_schema
 from apps.core.models import Location, User
-from apps.core.permissions import HasRolePermission
+from apps.core.permissions import HasRolePermission, acting_user
 from apps.core.roles import Role
 
 
@@ -37,18 +37,22 @@ class TokenView(APIView):
     authentication_classes: list[Any] = []
     throttle_scope = "auth"
 
-    @extend_schema(request=TokenRequestSerializer,
-                   responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}))
+    @extend_schema(
+        request=TokenRequestSerializer, responses=inline_serializer("TokenResponse", {"token": serializers.CharField()})
+    )
     def post(self, request: Request) -> Response:
         if getattr(request.tenant, "is_public", False):  # type: ignore[attr-defined]
             return Response({"detail": _("Sign in on your salon's own address.")}, status=status.HTTP_404_NOT_FOUND)
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request._request, username=data.validated_data["username"],
-                            password=data.validated_data["password"])
+        user = authenticate(
+            request._request, username=data.validated_data["username"], password=data.validated_data["password"]
+        )
         if user is None:
-            return Response({"non_field_errors": [_("Unable to sign in with these credentials.")]},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"non_field_errors": [_("Unable to sign in with these credentials.")]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
@@ -58,22 +62,32 @@ class MetaView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=inline_serializer("Meta", {
-        "api_version": serializers.CharField(), "salon": serializers.CharField(allow_null=True),
-        "timezone": serializers.CharField(), "currency": serializers.CharField(),
-        "server_time": serializers.DateTimeField()}))
+    @extend_schema(
+        responses=inline_serializer(
+            "Meta",
+            {
+                "api_version": serializers.CharField(),
+                "salon": serializers.CharField(allow_null=True),
+                "timezone": serializers.CharField(),
+                "currency": serializers.CharField(),
+                "server_time": serializers.DateTimeField(),
+            },
+        )
+    )
     def get(self, request: Request) -> Response:
         tenant = request.tenant  # type: ignore[attr-defined]
         public = getattr(tenant, "is_public", False)
-        return Response({
-            "api_version": "v1",
-            "salon": None if public else tenant.subdomain,
-            "timezone": tenant.timezone,
-            "currency": tenant.currency,
-            "server_time": timezone.now().isoformat(),
-            "schema_ready": connection.schema_name == tenant.schema_name,
-            "languages": [code for code, _name in settings.LANGUAGES],
-        })
+        return Response(
+            {
+                "api_version": "v1",
+                "salon": None if public else tenant.subdomain,
+                "timezone": tenant.timezone,
+                "currency": tenant.currency,
+                "server_time": timezone.now().isoformat(),
+                "schema_ready": current_schema() == tenant.schema_name,
+                "languages": [code for code, _name in settings.LANGUAGES],
+            }
+        )
 
 
 class LocationSerializer(serializers.ModelSerializer):
@@ -119,8 +133,13 @@ class StaffListView(GenericAPIView):
             except ValidationError as exc:
                 raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         user = services.staff_create(
-            name=v["name"], role=v["role"], email=v.get("email", ""), phone=v.get("phone", ""),
-            password=v.get("password"), locations=v.get("locations", []), acting_user=request.user,  # type: ignore[arg-type]
+            name=v["name"],
+            role=v["role"],
+            email=v.get("email", ""),
+            phone=v.get("phone", ""),
+            password=v.get("password"),
+            locations=v.get("locations", []),
+            acting_user=acting_user(request),
         )
         return Response(StaffSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -143,15 +162,20 @@ class StaffDetailView(GenericAPIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         user = services.staff_update(
-            user=member, acting_user=request.user, name=v.get("name"), email=v.get("email"),  # type: ignore[arg-type]
-            phone=v.get("phone"), role=v.get("role"), locations=v.get("locations"),
+            user=member,
+            acting_user=acting_user(request),
+            name=v.get("name"),
+            email=v.get("email"),  # type: ignore[arg-type]
+            phone=v.get("phone"),
+            role=v.get("role"),
+            locations=v.get("locations"),
         )
         return Response(StaffSerializer(user).data)
 
     def delete(self, request: Request, pk: int) -> Response:
         """Deactivate (staff are never deleted: their history stays)."""
         member = get_object_or_404(User, pk=pk)
-        services.staff_deactivate(user=member, acting_user=request.user)  # type: ignore[arg-type]
+        services.staff_deactivate(user=member, acting_user=acting_user(request))  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -159,8 +183,9 @@ class MeView(APIView):
     @extend_schema(responses=StaffSerializer)
     def get(self, request: Request) -> Response:
         body = dict(StaffSerializer(request.user).data)
-        body["permissions"] = sorted(p.split(".", 1)[1] for p in request.user.get_all_permissions()
-                                     if p.startswith("core."))
+        body["permissions"] = sorted(
+            p.split(".", 1)[1] for p in request.user.get_all_permissions() if p.startswith("core.")
+        )
         return Response(body)
 
 
@@ -180,8 +205,12 @@ class LocationListView(GenericAPIView):
         data = LocationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        location = services.location_create(name=v["name"], address=v.get("address", ""),
-                                            phone=v.get("phone", ""), acting_user=request.user)  # type: ignore[arg-type]
+        location = services.location_create(
+            name=v["name"],
+            address=v.get("address", ""),
+            phone=v.get("phone", ""),
+            acting_user=acting_user(request),
+        )  # type: ignore[arg-type]
         return Response(LocationSerializer(location).data, status=status.HTTP_201_CREATED)
 
 
@@ -200,6 +229,9 @@ class LocationDetailView(GenericAPIView):
         location = get_object_or_404(Location, pk=pk)
         data = LocationSerializer(location, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        location = services.location_update(location=location, acting_user=request.user,  # type: ignore[arg-type]
-                                            **data.validated_data)
+        location = services.location_update(
+            location=location,
+            acting_user=acting_user(request),
+            **data.validated_data,
+        )
         return Response(LocationSerializer(location).data)

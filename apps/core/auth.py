@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -26,10 +27,8 @@ class StaffBackend(ModelBackend):
             return None
         identifier = username.strip()
         query = Q(username__iexact=identifier) | Q(email__iexact=identifier)
-        try:
+        with contextlib.suppress(ValidationError):  # not a phone number: match username or e-mail only
             query |= Q(phone=normalize_phone(identifier))
-        except ValidationError:
-            pass
         candidates = list(User.objects.filter(query)[:2])
         if len(candidates) != 1:
             User().set_password(password)  # same work whether or not the user exists (timing)

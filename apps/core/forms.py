@@ -15,7 +15,8 @@ from apps.core.roles import Role
 
 class StaffLoginForm(AuthenticationForm):
     username = forms.CharField(
-        label=_("Phone, e-mail or username"), max_length=150,
+        label=_("Phone, e-mail or username"),
+        max_length=150,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     password = forms.CharField(
@@ -50,8 +51,11 @@ class StaffForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)
     locations = forms.ModelMultipleChoiceField(
-        label=_("Locations"), queryset=Location.objects.none(), required=False,
-        widget=forms.CheckboxSelectMultiple, help_text=_("Leave empty to work in every location."),
+        label=_("Locations"),
+        queryset=Location.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave empty to work in every location."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -67,7 +71,9 @@ class StaffForm(forms.Form):
 
 class StaffCreateForm(StaffForm):
     password = forms.CharField(
-        label=_("Initial password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label=_("Initial password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("At least 8 characters with letters and digits."),
     )
 

@@ -5,10 +5,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
+from apps.core.db import current_schema
 from apps.core.signals import SESSION_SCHEMA_KEY
 
 
@@ -25,9 +25,8 @@ class TenantSessionGuardMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            if request.session.get(SESSION_SCHEMA_KEY) != connection.schema_name:
-                logout(request)
+        if user is not None and user.is_authenticated and request.session.get(SESSION_SCHEMA_KEY) != current_schema():
+            logout(request)
         return self.get_response(request)
 
 

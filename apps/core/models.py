@@ -43,7 +43,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.FRONT_DESK)
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     locations = models.ManyToManyField(
-        "core.Location", blank=True, related_name="staff", verbose_name=_("locations"),
+        "core.Location",
+        blank=True,
+        related_name="staff",
+        verbose_name=_("locations"),
         help_text=_("Leave empty to work in every location."),
     )
     is_active = models.BooleanField(_("active"), default=True)

@@ -20,34 +20,70 @@ class Module:
 
 MODULES: list[Module] = [
     Module(
-        "clients", _("Clients"), _("Client records, health profiles, tags and history."),
-        [_("Client profiles with skin and health alerts"), _("Tags, follow-up plans and complaints"),
-         _("Search by name, phone, last four digits or pinyin initials"), _("Import and export")],
+        "clients",
+        _("Clients"),
+        _("Client records, health profiles, tags and history."),
+        [
+            _("Client profiles with skin and health alerts"),
+            _("Tags, follow-up plans and complaints"),
+            _("Search by name, phone, last four digits or pinyin initials"),
+            _("Import and export"),
+        ],
     ),
     Module(
-        "calendar", _("Calendar"), _("Appointments, rosters, rooms and the walk-in queue."),
-        [_("Day and week appointment book by staff"), _("Rosters, time off and rooms"),
-         _("Online booking for clients"), _("Reminders and waitlist")],
+        "calendar",
+        _("Calendar"),
+        _("Appointments, rosters, rooms and the walk-in queue."),
+        [
+            _("Day and week appointment book by staff"),
+            _("Rosters, time off and rooms"),
+            _("Online booking for clients"),
+            _("Reminders and waitlist"),
+        ],
     ),
     Module(
-        "till", _("Till"), _("Bills, payments, refunds and cash sessions."),
-        [_("Quick bills for services, products and top-ups"), _("Cash, WeChat Pay, Alipay, stored value and split tenders"),
-         _("Receipts on the front-desk printer"), _("Refunds, commission and stock")],
+        "till",
+        _("Till"),
+        _("Bills, payments, refunds and cash sessions."),
+        [
+            _("Quick bills for services, products and top-ups"),
+            _("Cash, WeChat Pay, Alipay, stored value and split tenders"),
+            _("Receipts on the front-desk printer"),
+            _("Refunds, commission and stock"),
+        ],
     ),
     Module(
-        "members", _("Members"), _("Stored value, points, tiers, course cards and coupons."),
-        [_("Stored-value cards with principal and bonus kept apart"), _("Points and membership tiers"),
-         _("Course cards and coupons"), _("Member self-service page")],
+        "members",
+        _("Members"),
+        _("Stored value, points, tiers, course cards and coupons."),
+        [
+            _("Stored-value cards with principal and bonus kept apart"),
+            _("Points and membership tiers"),
+            _("Course cards and coupons"),
+            _("Member self-service page"),
+        ],
     ),
     Module(
-        "campaigns", _("Campaigns"), _("Segments, messages and automations."),
-        [_("Client segments with live counts"), _("Birthday greetings and win-back automations"),
-         _("Surveys and satisfaction scores"), _("Campaign results")],
+        "campaigns",
+        _("Campaigns"),
+        _("Segments, messages and automations."),
+        [
+            _("Client segments with live counts"),
+            _("Birthday greetings and win-back automations"),
+            _("Surveys and satisfaction scores"),
+            _("Campaign results"),
+        ],
     ),
     Module(
-        "reports", _("Reports"), _("Sales, bookings and staff performance."),
-        [_("Daily, weekly and monthly sales"), _("Booking utilisation and no-shows"),
-         _("Staff performance and commission"), _("Export to Excel")],
+        "reports",
+        _("Reports"),
+        _("Sales, bookings and staff performance."),
+        [
+            _("Daily, weekly and monthly sales"),
+            _("Booking utilisation and no-shows"),
+            _("Staff performance and commission"),
+            _("Export to Excel"),
+        ],
     ),
 ]
 

@@ -9,7 +9,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from apps.core.models import User
 from apps.core.roles import perm
+
+
+def acting_user(request: HttpRequest | Any) -> User:
+    """The signed-in staff member of a view that requires sign-in (typed for services)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 def staff_permission_required(codename: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:

@@ -84,12 +84,13 @@ def _clean_contact(*, email: str, phone: str) -> tuple[str, str]:
 
 def _check_unique(*, username: str, email: str, phone: str, exclude_pk: int | None = None) -> None:
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
-    if others.filter(username__iexact=username).exists():
-        raise core_error(CoreError.DUPLICATE_USERNAME)
-    if email and others.filter(email__iexact=email).exists():
-        raise core_error(CoreError.DUPLICATE_EMAIL)
+    # Contacts first: a username derived from a phone clashes because the phone does.
     if phone and others.filter(phone=phone).exists():
         raise core_error(CoreError.DUPLICATE_PHONE)
+    if email and others.filter(email__iexact=email).exists():
+        raise core_error(CoreError.DUPLICATE_EMAIL)
+    if others.filter(username__iexact=username).exists():
+        raise core_error(CoreError.DUPLICATE_USERNAME)
 
 
 def _integrity_to_error(exc: IntegrityError) -> ServiceError:
@@ -203,7 +204,10 @@ def staff_update(
 def _ensure_other_owner(user: User) -> None:
     # Lock every active owner in pk order so two concurrent demotions cannot both pass.
     owners = list(
-        User.objects.select_for_update().filter(role=Role.OWNER, is_active=True).order_by("pk").values_list("pk", flat=True)
+        User.objects.select_for_update()
+        .filter(role=Role.OWNER, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     if [pk for pk in owners if pk != user.pk] == []:
         raise core_error(CoreError.LAST_OWNER)
@@ -307,4 +311,3 @@ def location_update(
     location.save()
     audit_record(action="location.updated", actor=acting_user, target=location)
     return location
-

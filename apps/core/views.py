@@ -1,4 +1,6 @@
-"""Staff app pages of the core app: sign-in, dashboard, staff, locations, language. Thin: parse, check, call a service, render."""
+"""Staff app pages of the core app: sign-in, dashboard, staff, locations, language.
+
+Thin: parse, check, call a service, render."""
 
 from __future__ import annotations
 
@@ -16,10 +18,17 @@ from django.views.decorators.http import require_POST
 
 from apps.core import selectors, services
 from apps.core.errors import ServiceError
-from apps.core.forms import LanguageForm, LocationForm, StaffCreateForm, StaffForm, StaffLoginForm, StaffPasswordResetForm
+from apps.core.forms import (
+    LanguageForm,
+    LocationForm,
+    StaffCreateForm,
+    StaffForm,
+    StaffLoginForm,
+    StaffPasswordResetForm,
+)
 from apps.core.models import Location, User
 from apps.core.navigation import MODULES_BY_SLUG
-from apps.core.permissions import staff_permission_required
+from apps.core.permissions import acting_user, staff_permission_required
 from apps.core.roles import ASSIGNABLE, MATRIX, PERMISSIONS, Role
 
 
@@ -74,7 +83,7 @@ def language_set(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("core:dashboard")
     if form.is_valid():
-        services.user_set_language(user=request.user, language=form.cleaned_data["language"])  # type: ignore[arg-type]
+        services.user_set_language(user=acting_user(request), language=form.cleaned_data["language"])
     return HttpResponseRedirect(target)
 
 
@@ -86,22 +95,27 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     return render(request, "core/staff_list.html", {"staff": selectors.staff_list()})
 
 
-def _assignable_choices(user: User) -> list[tuple[str, str]]:
+def _assignable_choices(user: User) -> list[tuple[str, Any]]:
     allowed = ASSIGNABLE.get(user.role, set())
     return [(value, label) for value, label in Role.choices if value in allowed]
 
 
 @staff_permission_required("manage_staff")
 def staff_create(request: HttpRequest) -> HttpResponse:
-    acting: User = request.user  # type: ignore[assignment]
+    acting = acting_user(request)
     form = StaffCreateForm(request.POST or None)
     form.fields["role"].choices = _assignable_choices(acting)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             member = services.staff_create(
-                name=data["name"], role=data["role"], email=data["email"], phone=data["phone"],
-                password=data["password"], locations=data["locations"], acting_user=acting,
+                name=data["name"],
+                role=data["role"],
+                email=data["email"],
+                phone=data["phone"],
+                password=data["password"],
+                locations=data["locations"],
+                acting_user=acting,
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -113,10 +127,15 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 @staff_permission_required("manage_staff")
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    acting: User = request.user  # type: ignore[assignment]
+    acting = acting_user(request)
     member = get_object_or_404(User, pk=pk)
-    initial = {"name": member.name, "role": member.role, "phone": member.phone, "email": member.email,
-               "locations": list(member.locations.all())}
+    initial = {
+        "name": member.name,
+        "role": member.role,
+        "phone": member.phone,
+        "email": member.email,
+        "locations": list(member.locations.all()),
+    }
     form = StaffForm(request.POST or None, initial=initial)
     choices = _assignable_choices(acting)
     if member.role not in dict(choices):
@@ -126,8 +145,13 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.staff_update(
-                user=member, acting_user=acting, name=data["name"], role=data["role"], email=data["email"],
-                phone=data["phone"], locations=data["locations"],
+                user=member,
+                acting_user=acting,
+                name=data["name"],
+                role=data["role"],
+                email=data["email"],
+                phone=data["phone"],
+                locations=data["locations"],
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -140,7 +164,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_permission_required("manage_staff")
 @require_POST
 def staff_set_active(request: HttpRequest, pk: int) -> HttpResponse:
-    acting: User = request.user  # type: ignore[assignment]
+    acting = acting_user(request)
     member = get_object_or_404(User, pk=pk)
     activate = request.POST.get("active") == "1"
     try:
@@ -157,7 +181,10 @@ def staff_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_permission_required("manage_staff")
 def roles_matrix(request: HttpRequest) -> HttpResponse:
-    rows = [(codename, description, [codename in MATRIX[role] for role in Role]) for codename, description in PERMISSIONS.items()]
+    rows = [
+        (codename, description, [codename in MATRIX[role] for role in Role])
+        for codename, description in PERMISSIONS.items()
+    ]
     return render(request, "core/roles.html", {"rows": rows, "roles": Role.choices})
 
 
@@ -169,7 +196,7 @@ def location_list(request: HttpRequest) -> HttpResponse:
     form = LocationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            location = services.location_create(acting_user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            location = services.location_create(acting_user=acting_user(request), **form.cleaned_data)  # type: ignore[arg-type]
         except ServiceError as error:
             apply_service_error(form, error)
         else:
@@ -181,19 +208,26 @@ def location_list(request: HttpRequest) -> HttpResponse:
 @staff_permission_required("manage_settings")
 def location_edit(request: HttpRequest, pk: int) -> HttpResponse:
     location = get_object_or_404(Location, pk=pk)
-    form = LocationForm(request.POST or None, initial={"name": location.name, "address": location.address,
-                                                         "phone": location.phone})
+    form = LocationForm(
+        request.POST or None, initial={"name": location.name, "address": location.address, "phone": location.phone}
+    )
     if request.method == "POST":
         toggle = request.POST.get("active")
         try:
             if toggle in ("0", "1"):
-                services.location_update(location=location, acting_user=request.user,  # type: ignore[arg-type]
-                                         is_active=toggle == "1")
+                services.location_update(
+                    location=location,
+                    acting_user=acting_user(request),
+                    is_active=toggle == "1",
+                )
                 messages.success(request, _("Location %(name)s was updated.") % {"name": location.name})
                 return redirect("core:location_list")
             if form.is_valid():
-                services.location_update(location=location, acting_user=request.user,  # type: ignore[arg-type]
-                                         **form.cleaned_data)
+                services.location_update(
+                    location=location,
+                    acting_user=acting_user(request),
+                    **form.cleaned_data,
+                )
                 messages.success(request, _("Location %(name)s was updated.") % {"name": form.cleaned_data["name"]})
                 return redirect("core:location_list")
         except ServiceError as error:

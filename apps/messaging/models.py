@@ -37,7 +37,9 @@ class Delivery(models.Model):
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "id"], name="delivery_status_idx")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(channel__in=[c.value for c in Channel]), name="delivery_channel_valid"),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=[c.value for c in Channel]), name="delivery_channel_valid"
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=[s.value for s in DeliveryStatus]), name="delivery_status_valid"
             ),

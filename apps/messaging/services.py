@@ -8,6 +8,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.db import current_schema
 from apps.messaging.models import Channel, Delivery, DeliveryStatus
 
 
@@ -18,7 +19,9 @@ def message_send_email(*, to: str, subject: str, body: str, purpose: str) -> Del
     )
     from apps.messaging.tasks import delivery_send
 
-    transaction.on_commit(lambda: delivery_send.delay(delivery.pk))
+    # Bind the salon now: the commit hook may run after the connection has moved to another schema.
+    schema = current_schema()
+    transaction.on_commit(lambda: delivery_send.apply_async(args=[delivery.pk], headers={"_schema_name": schema}))
     return delivery
 
 
@@ -33,7 +36,9 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
             if delivery.channel != Channel.EMAIL:
                 raise NotImplementedError(f"channel {delivery.channel} has no backend yet")
             EmailMessage(
-                subject=delivery.subject, body=delivery.body, from_email=settings.DEFAULT_FROM_EMAIL,
+                subject=delivery.subject,
+                body=delivery.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
                 to=[delivery.recipient],
             ).send()
         except Exception as exc:  # the log row records every failure; the caller decides on retries

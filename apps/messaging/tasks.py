@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import connection
+
+from apps.core.db import current_schema
 
 
 @shared_task(name="messaging.delivery_send", ignore_result=False)
@@ -10,5 +11,8 @@ def delivery_send(delivery_id: int) -> dict[str, object]:
     from apps.messaging.services import delivery_attempt
 
     delivery = delivery_attempt(delivery_id=delivery_id)
-    return {"schema": connection.schema_name, "delivery": delivery_id,
-            "status": delivery.status if delivery is not None else "missing"}
+    return {
+        "schema": current_schema(),
+        "delivery": delivery_id,
+        "status": delivery.status if delivery is not None else "missing",
+    }

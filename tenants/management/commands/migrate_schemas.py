@@ -20,6 +20,7 @@ from django_tenants.migration_executors import get_executor
 from django_tenants.utils import get_public_schema_name, schema_exists
 
 from tenants import provisioning
+from tenants.db import tenant_connection
 from tenants.models import PoolSchema, Salon
 
 PARALLEL_FROM = 4  # below this many pending schemas, forking costs more than it saves
@@ -30,20 +31,30 @@ class Command(MigrateSchemasCommand):
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--no-skip-current", action="store_false", dest="skip_current", default=True,
-                            help="Run the migrate command on every schema even when it is already current.")
+        parser.add_argument(
+            "--no-skip-current",
+            action="store_false",
+            dest="skip_current",
+            default=True,
+            help="Run the migrate command on every schema even when it is already current.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         skip_current = options.pop("skip_current", True)
-        targeted = bool(options.get("app_label") or options.get("migration_name") or options.get("fake")
-                        or options.get("plan") or options.get("check_unapplied") or options.get("prune"))
+        targeted = bool(
+            options.get("app_label")
+            or options.get("migration_name")
+            or options.get("fake")
+            or options.get("plan")
+            or options.get("check_unapplied")
+            or options.get("prune")
+        )
         options.setdefault("interactive", False)
         # SyncCommon.handle parses --tenant/--shared/--schema into attributes.
         super(MigrateSchemasCommand, self).handle(*args, **options)
-        public = get_public_schema_name()
-        if self.sync_public and not self.schema_name:
-            self.schema_name = public
-        if self.schema_name and self.schema_name != public:
+        public: str = get_public_schema_name()
+        named: str | None = options.get("schema_name")
+        if named and named != public:
             # One named schema: behave exactly like django-tenants.
             return super().handle(*args, **options)
 
@@ -54,7 +65,7 @@ class Command(MigrateSchemasCommand):
         if not self.sync_tenant:
             return None
 
-        connection.set_schema_to_public()
+        tenant_connection.set_schema_to_public()
         if not schema_exists(provisioning.TEMPLATE_SCHEMA):
             with connection.cursor() as cursor:
                 cursor.execute(f'CREATE SCHEMA "{provisioning.TEMPLATE_SCHEMA}"')
@@ -69,7 +80,7 @@ class Command(MigrateSchemasCommand):
         if pending:
             codename = self.executor or ("multiprocessing" if len(pending) >= PARALLEL_FROM else "standard")
             get_executor(codename=codename)(self.args, self.options).run_migrations(tenants=list(pending))
-            connection.set_schema_to_public()
+            tenant_connection.set_schema_to_public()
             if not targeted:
                 PoolSchema.objects.filter(schema_name__in=set(pending) & set(pool)).update(
                     migrations_digest=provisioning.current_digest()

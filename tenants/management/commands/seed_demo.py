@@ -40,15 +40,22 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not User.objects.filter(username__iexact="operator").exists():
-            User.objects.create_superuser("operator", OPERATOR_PASSWORD, name="Platform operator",
-                                          email="operator@example.com")
+            User.objects.create_superuser(
+                "operator", OPERATOR_PASSWORD, name="Platform operator", email="operator@example.com"
+            )
             self.stdout.write("created operator account")
         salon = Salon.objects.filter(subdomain="demo").first()
         if salon is None:
-            result = salon_signup(raw={
-                "salon_name": "悦颜美容美发（演示）", "subdomain": "demo", "owner_name": "周店长",
-                "owner_email": "owner@demo.example.com", "owner_phone": "+8613900000001", "password": DEMO_PASSWORD,
-            })
+            result = salon_signup(
+                raw={
+                    "salon_name": "悦颜美容美发（演示）",
+                    "subdomain": "demo",
+                    "owner_name": "周店长",
+                    "owner_email": "owner@demo.example.com",
+                    "owner_phone": "+8613900000001",
+                    "password": DEMO_PASSWORD,
+                }
+            )
             salon = result.salon
             self.stdout.write(f"created demo salon via {result.provisioned_by} in {result.seconds:.2f} s")
         with schema_context(salon.schema_name):
@@ -57,5 +64,11 @@ class Command(BaseCommand):
                 core_services.location_create(name="南山分店", address="深圳市南山区科技园 1 号", phone="0755-88880000")
             for username, name, role, phone in DEMO_STAFF:
                 if not User.objects.filter(username__iexact=username).exists():
-                    core_services.staff_create(name=name, role=role, phone=phone, username=username,
-                                               password=DEMO_PASSWORD, locations=[main] if main else [])
+                    core_services.staff_create(
+                        name=name,
+                        role=role,
+                        phone=phone,
+                        username=username,
+                        password=DEMO_PASSWORD,
+                        locations=[main] if main else [],
+                    )

@@ -1,0 +1,181 @@
+"""``make bench``: signup paths, routing overhead and no-op migrations on a throw-away database.
+
+Usage: ``python -m bench.run [options]`` with DATABASE_URL set (``make bench`` sets it to the
+embedded server). The run creates the database ``salon_bench`` on that server, works only
+there, and drops it at the end, also on failure or Ctrl-C. It prints figures and writes them
+to docs/benchmarks.md; nothing fails on a missed target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import os
+import signal
+import sys
+import time
+import traceback
+from types import FrameType
+
+from bench import dbutil, machine
+from bench.report import DOC_PATH, generated_section, write_doc
+from bench.results import MigrateRun, Results
+
+# Environment of the run: the real settings module, production-like switches.
+BENCH_ENV = {
+    "DJANGO_SETTINGS_MODULE": "salon_platform.settings",
+    "DEBUG": "0",
+    "SALON_TESTING": "0",
+    "SECRET_KEY": "bench",
+    "PLATFORM_DOMAIN": "localhost",
+    "CELERY_TASK_ALWAYS_EAGER": "0",
+    # Nothing is queued after a signup's commit; the benchmark refills the pool itself, untimed.
+    "SALON_POOL_SIZE": "0",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,200", help="existing salons for (a), comma-separated (default 10,200)")
+    parser.add_argument("--pool-samples", type=int, default=7)
+    parser.add_argument("--clone-samples", type=int, default=5)
+    parser.add_argument("--stock-samples", type=int, default=3)
+    parser.add_argument("--rps-rounds", type=int, default=6)
+    parser.add_argument("--rps-requests", type=int, default=1000)
+    parser.add_argument("--rps-warmup", type=int, default=300)
+    parser.add_argument("--migrate-runs", type=int, default=2, help="in-process no-op migrate_schemas runs")
+    parser.add_argument(
+        "--stock-migrate",
+        choices=("full", "sample", "skip"),
+        default="full",
+        help="django-tenants' stock migrate_schemas for (c): over every salon (default), "
+        "on a sample of salons and extrapolated, or not at all",
+    )
+    parser.add_argument("--stock-migrate-sample", type=int, default=10, help="salons migrated one by one (sample)")
+    parser.add_argument("--database", default="salon_bench", help="database created and dropped by the run")
+    parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--max-minutes", type=float, default=30.0, help="hard stop (the database is still dropped)")
+    return parser.parse_args(argv)
+
+
+def phase(title: str, started: float) -> None:
+    print(f"[{time.monotonic() - started:6.1f} s] {title}", flush=True)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise _Stop(f"stopped by signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    server_url = os.environ.get("DATABASE_URL", "")
+    if not server_url:
+        print("DATABASE_URL is not set: run `make bench` (embedded PostgreSQL) or set it to a server.", file=sys.stderr)
+        return 2
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    counts = {"pool": args.pool_samples, "clone": args.clone_samples, "stock": args.stock_samples}
+    started = time.monotonic()
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGALRM, _on_signal)
+    signal.alarm(int(args.max_minutes * 60))
+
+    bench_url = dbutil.url_with_database(server_url, args.database)
+    results = Results(
+        started=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        machine=machine.describe(),
+        load_start=machine.load_average(),
+        postgres=dbutil.server_version(server_url),
+        versions={name: importlib.metadata.version(name) for name in ("Django", "django-tenants", "argon2-cffi")},
+        counts=counts,
+        sizes=sizes,
+    )
+    print(
+        f"bench: database {args.database!r} on the server of DATABASE_URL (PostgreSQL {results.postgres}); "
+        f"sizes {sizes}; samples per size {counts}; rps {args.rps_rounds}×{args.rps_requests}; "
+        f"stock migrate: {args.stock_migrate}",
+        flush=True,
+    )
+    m = results.machine
+    print(f"bench: machine {m['host']}: nproc {m['nproc']}, RAM {m['ram']}, CPU {m['cpu']}", flush=True)
+
+    dbutil.create_database(server_url, args.database)
+    ok = False
+    django_ready = False
+    try:
+        os.environ.update(BENCH_ENV)
+        os.environ["DATABASE_URL"] = bench_url
+        os.environ.pop("CELERY_BROKER_URL", None)  # the default broker: the bench database itself
+        import django
+
+        django.setup()
+        django_ready = True
+        run_all(args, results, started)
+        ok = True
+    except (_Stop, KeyboardInterrupt) as exc:
+        print(f"bench: interrupted ({exc or 'Ctrl-C'}); cleaning up", file=sys.stderr, flush=True)
+    except Exception:
+        traceback.print_exc()
+        print("bench: failed; cleaning up", file=sys.stderr, flush=True)
+    finally:
+        signal.alarm(0)
+        if django_ready:
+            from django.db import connections
+
+            connections.close_all()
+        dbutil.drop_database(server_url, args.database)
+        os.environ["DATABASE_URL"] = server_url
+        phase(f"dropped database {args.database!r}", started)
+    if not ok:
+        return 1
+    results.minutes = (time.monotonic() - started) / 60
+    results.load_end = machine.load_average()
+    section = generated_section(results)
+    print("\n" + section)
+    if not args.no_doc:
+        write_doc(section)
+        print(f"bench: wrote {DOC_PATH.relative_to(DOC_PATH.parent.parent)}", flush=True)
+    return 0
+
+
+def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
+    from bench import scenarios
+
+    phase("migrate_schemas on the empty bench database (public + template)", started)
+    results.setup_seconds = scenarios.migrate_fresh()
+    phase(f"  {results.setup_seconds:.1f} s; argon2 cost", started)
+    results.hash_make, results.hash_check = scenarios.hash_costs()
+
+    for index, size in enumerate(results.sizes):
+        phase(f"filling to {size} salons", started)
+        results.fill[size] = scenarios.fill_to(size)
+        if index == 0:
+            phase("warm-up signups (not recorded)", started)
+            scenarios.signup_warmup()
+        phase(f"(a) signups with {size} existing salons", started)
+        scenarios.signup_size(results.signup, size, results.counts)
+        phase(f"(a) signup steps one by one with {size} existing salons", started)
+        results.components[size] = scenarios.signup_components(size)
+
+    phase(f"(b) GET /api/v1/meta/ on both hosts with {scenarios.salon_count()} salons", started)
+    results.rps = scenarios.rps(args.rps_rounds, args.rps_requests, args.rps_warmup)
+
+    phase("(c) no-op migrate_schemas", started)
+    from tenants import provisioning
+
+    provisioning.pool_refill(target=3)  # a pool as a deployment has one (SALON_POOL_SIZE's default)
+    results.migrate = MigrateRun()
+    scenarios.migrate_noop(results.migrate, args.migrate_runs)
+    if args.stock_migrate != "skip":
+        phase(f"(c) django-tenants' stock migrate_schemas ({args.stock_migrate})", started)
+        scenarios.migrate_stock(results.migrate, args.stock_migrate, args.stock_migrate_sample)
+    phase("done measuring", started)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

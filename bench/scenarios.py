@@ -1,0 +1,386 @@
+"""The measurements. Import this module only after ``django.setup()`` (bench.run does)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Any, cast
+from unittest import mock
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import schema_context
+
+from apps.core.models import Location, User
+from bench.results import RPS_SUBDOMAIN, MigrateRun, RpsRun, SignupRun, SignupSample
+from tenants import provisioning, services
+from tenants.models import PoolSchema, Salon
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PASSWORD = "Qz7-lotus-Spa9"
+API_PATH = "/api/v1/meta/"
+METHODS = ("pool", "clone", "stock")
+
+# django-tenants adds set_schema_to_public() to the connection at run time; the stubs do not know it.
+tenant_db: Any = cast(Any, connection)
+
+_phone_numbers = itertools.count(1)
+_filler_numbers = itertools.count(1)
+
+
+def log(message: str) -> None:
+    print(f"    {message}", flush=True)
+
+
+def signup_raw(subdomain: str) -> dict[str, Any]:
+    return {
+        "salon_name": f"Bench {subdomain}",
+        "subdomain": subdomain,
+        "owner_name": "Mei Lin",
+        "owner_email": f"owner@{subdomain}.example.com",
+        "owner_phone": f"+86138{next(_phone_numbers):08d}",
+        "password": PASSWORD,
+    }
+
+
+def salon_count() -> int:
+    tenant_db.set_schema_to_public()
+    return Salon.objects.count()
+
+
+def pool_count() -> int:
+    tenant_db.set_schema_to_public()
+    return PoolSchema.objects.count()
+
+
+def salon_remove(salon: Salon) -> None:
+    """Delete a sample salon (rows and schema) so every sample sees the same number of salons."""
+    tenant_db.set_schema_to_public()
+    with transaction.atomic():
+        Salon.objects.filter(pk=salon.pk).delete()  # cascades to its Domain
+        provisioning.schema_drop(salon.schema_name)
+
+
+def pool_drain() -> None:
+    tenant_db.set_schema_to_public()
+    for name in list(PoolSchema.objects.values_list("schema_name", flat=True)):
+        with transaction.atomic():
+            PoolSchema.objects.filter(schema_name=name).delete()
+            provisioning.schema_drop(name)
+
+
+# --- setup -------------------------------------------------------------------
+
+
+def migrate_fresh() -> float:
+    """Public schema + template on the empty bench database (the same command a deploy runs)."""
+    started = time.perf_counter()
+    call_command("migrate_schemas", interactive=False, verbosity=0)
+    tenant_db.set_schema_to_public()
+    return time.perf_counter() - started
+
+
+def fill_to(total: int, batch: int = 50) -> tuple[int, float]:
+    """Add filler salons until ``total`` exist: bulk pool_refill, then real signups taking pool schemas."""
+    started = time.perf_counter()
+    made = 0
+    while (have := salon_count()) < total:
+        step = min(total - have, batch)
+        provisioning.pool_refill(target=step)
+        for _ in range(step):
+            subdomain = RPS_SUBDOMAIN if have + made == 0 else f"fill-{next(_filler_numbers):04d}"
+            result = services.salon_signup(raw=signup_raw(subdomain))
+            if result.provisioned_by != "pool":
+                raise RuntimeError(f"filler {subdomain} was provisioned by {result.provisioned_by}, expected pool")
+            made += 1
+        log(f"{salon_count()} salons ({time.perf_counter() - started:.0f} s)")
+    return made, time.perf_counter() - started
+
+
+def hash_costs(samples: int = 5) -> tuple[list[float], list[float]]:
+    """argon2 make_password / check_password alone: part of every signup and login figure."""
+    made: list[float] = []
+    checked: list[float] = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        encoded = make_password(PASSWORD)
+        made.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        if not check_password(PASSWORD, encoded):
+            raise RuntimeError("argon2 round trip failed")
+        checked.append(time.perf_counter() - started)
+    return made, checked
+
+
+# --- (a) signup ----------------------------------------------------------------
+
+
+@contextmanager
+def _stock_provisioning() -> Iterator[None]:
+    """django-tenants' stock path inside salon_signup: no pool, CREATE SCHEMA + every tenant migration.
+
+    schema_create_by_migrating runs inside the signup transaction: django-tenants' standard
+    executor tolerates an atomic block (it skips its commit/close there), so the figure is one
+    transaction like the other two paths.
+    """
+    with (
+        mock.patch.object(provisioning, "pool_claim", return_value=None),
+        mock.patch.object(provisioning, "schema_clone_from_template", provisioning.schema_create_by_migrating),
+    ):
+        yield
+
+
+def signup_once(method: str, size: int, tag: str, *, record: bool = True) -> SignupSample:
+    subdomain = f"s{size}-{method}-{tag}"
+    raw = signup_raw(subdomain)
+    if method == "pool":
+        provisioning.pool_refill(target=1)
+        if pool_count() < 1:
+            raise RuntimeError("pool_refill did not add a schema")
+    elif pool_count():
+        pool_drain()
+    pool_before = pool_count()
+    context: AbstractContextManager[Any] = _stock_provisioning() if method == "stock" else nullcontext()
+
+    with context:
+        started = time.perf_counter()
+        result = services.salon_signup(raw=raw)
+        elapsed = time.perf_counter() - started
+
+    expected = "pool" if method == "pool" else "clone"
+    if result.provisioned_by != expected:
+        raise RuntimeError(f"{method} sample was provisioned by {result.provisioned_by}")
+    if pool_count() != pool_before - (1 if method == "pool" else 0):
+        raise RuntimeError("the pool changed size during the signup: a refill ran inline")
+    schema = result.salon.schema_name
+
+    # Schema usable: the rows are there and the schema holds every migration on disk.
+    with schema_context(schema):
+        if not User.objects.filter(pk=result.owner_id).exists() or not Location.objects.exists():
+            raise RuntimeError(f"{subdomain}: owner or location missing")
+    if not provisioning.schema_is_current(schema):
+        raise RuntimeError(f"{subdomain}: schema {schema} is missing migrations")
+
+    # Owner can log in, (1) through the auth backend in the salon's schema ...
+    with schema_context(schema):
+        started = time.perf_counter()
+        user = authenticate(None, username=raw["owner_email"], password=PASSWORD)
+        auth_seconds = time.perf_counter() - started
+    if user is None or user.pk != result.owner_id:
+        raise RuntimeError(f"{subdomain}: authenticate() failed")
+    # ... and (2) through the login form on the salon's own domain.
+    client = Client()
+    started = time.perf_counter()
+    response = client.post(
+        "/login/", {"username": raw["owner_email"], "password": PASSWORD}, HTTP_HOST=f"{subdomain}.localhost"
+    )
+    login_seconds = time.perf_counter() - started
+    tenant_db.set_schema_to_public()
+    if response.status_code != 302 or "login" in response.get("Location", ""):
+        raise RuntimeError(f"{subdomain}: login POST answered {response.status_code} {response.get('Location')}")
+
+    salon_remove(result.salon)
+    if salon_count() != size:
+        raise RuntimeError(f"expected {size} salons after removing the sample, found {salon_count()}")
+    return SignupSample(method, size, elapsed, result.seconds, auth_seconds, login_seconds)
+
+
+def signup_size(run: SignupRun, size: int, counts: dict[str, int]) -> None:
+    """All three paths side by side at one size, interleaved so drift hits them alike."""
+    for index in range(max(counts.values())):
+        for method in METHODS:
+            if index < counts[method]:
+                sample = signup_once(method, size, str(index + 1))
+                run.samples.append(sample)
+                log(
+                    f"{size} salons  {method:<5} #{index + 1}: {sample.seconds:.3f} s"
+                    f"  (authenticate {sample.authenticate_seconds:.3f} s,"
+                    f" login POST {sample.client_login_seconds:.3f} s)"
+                )
+
+
+def signup_warmup() -> None:
+    """One unrecorded pool and clone signup: first-use imports and caches stay out of the samples."""
+    size = salon_count()
+    for method in ("pool", "clone"):
+        signup_once(method, size, "warm")
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _in_rolled_back_transaction(call: Callable[[], object]) -> float:
+    """Time ``call`` inside a transaction that is then rolled back (the database is left as it was)."""
+    elapsed = 0.0
+    try:
+        with transaction.atomic():
+            started = time.perf_counter()
+            call()
+            elapsed = time.perf_counter() - started
+            raise _Rollback
+    except _Rollback:
+        pass
+    finally:
+        tenant_db.set_schema_to_public()
+    return elapsed
+
+
+def signup_components(size: int, samples: int = 3) -> dict[str, list[float]]:
+    """Where a signup's time goes, step by step (each step rolled back; not part of the signup figures)."""
+    from tenants.validation import signup_validate
+
+    data = signup_validate(signup_raw(f"s{size}-parts"))
+    password_hash = make_password(PASSWORD)
+    provisioning.pool_refill(target=1)
+
+    def claim_and_rows() -> None:
+        schema = provisioning.pool_claim()
+        if schema is None:
+            raise RuntimeError("pool is empty")
+        services._salon_create_rows(data, schema, password_hash, "zh-hans")
+
+    parts: dict[str, list[float]] = {"claim_rows": [], "clone": [], "migrate": []}
+    for index in range(samples):
+        parts["claim_rows"].append(_in_rolled_back_transaction(claim_and_rows))
+        parts["clone"].append(
+            _in_rolled_back_transaction(lambda: provisioning.schema_clone_from_template(provisioning.new_schema_name()))
+        )
+        if index < max(1, samples - 1):
+            parts["migrate"].append(
+                _in_rolled_back_transaction(
+                    lambda: provisioning.schema_create_by_migrating(provisioning.new_schema_name())
+                )
+            )
+    pool_drain()
+    if salon_count() != size:
+        raise RuntimeError("the component measurements left a salon behind")
+    log(
+        f"{size} salons  parts: pool claim + rows {min(parts['claim_rows']):.3f} s, clone step "
+        f"{min(parts['clone']):.3f} s, stock migrate step {min(parts['migrate']):.3f} s (best of each)"
+    )
+    return parts
+
+
+# --- (b) routing ----------------------------------------------------------------
+
+
+def _requests_per_second(client: Client, host: str, count: int, latencies: list[float] | None = None) -> float:
+    """Block rate of ``count`` requests; each request's own wall time goes to ``latencies`` too."""
+    get = client.get
+    clock = time.perf_counter
+    started = clock()
+    previous = started
+    for _ in range(count):
+        response = get(API_PATH, HTTP_HOST=host)
+        now = clock()
+        if latencies is not None:
+            latencies.append(now - previous)
+        previous = now
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {API_PATH} on {host} answered {response.status_code}")
+    return count / (clock() - started)
+
+
+def rps(rounds: int, requests: int, warmup: int) -> RpsRun:
+    hosts = {"public": settings.PLATFORM_DOMAIN, "salon": f"{RPS_SUBDOMAIN}.{settings.PLATFORM_DOMAIN}"}
+    client = Client()
+    public = client.get(API_PATH, HTTP_HOST=hosts["public"]).json()
+    salon = client.get(API_PATH, HTTP_HOST=hosts["salon"]).json()
+    if public.get("salon") is not None or salon.get("salon") != RPS_SUBDOMAIN or not salon.get("schema_ready"):
+        raise RuntimeError(f"unexpected meta answers: {public} / {salon}")
+    for host in hosts.values():
+        _requests_per_second(client, host, warmup)
+    run = RpsRun(rounds=rounds, requests=requests)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(API_PATH, HTTP_HOST=hosts["public"])
+    run.public_queries = len(queries)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(API_PATH, HTTP_HOST=hosts["salon"])
+    run.salon_queries = len(queries)
+    for index in range(rounds):
+        order = ("public", "salon") if index % 2 == 0 else ("salon", "public")
+        for name in order:
+            if name == "public":
+                value = _requests_per_second(client, hosts["public"], requests, run.public_latency)
+                run.public.append(value)
+            else:
+                value = _requests_per_second(client, hosts["salon"], requests, run.salon_latency)
+                run.salon.append(value)
+            log(f"round {index + 1} {name:<6} {value:,.0f} req/s")
+    tenant_db.set_schema_to_public()
+    return run
+
+
+# --- (c) migrate_schemas --------------------------------------------------------------
+
+
+def _timed(call: Callable[[], object]) -> float:
+    tenant_db.set_schema_to_public()
+    started = time.perf_counter()
+    call()
+    elapsed = time.perf_counter() - started
+    tenant_db.set_schema_to_public()
+    return elapsed
+
+
+def migrate_noop(run: MigrateRun, in_process_runs: int) -> None:
+    run.salons, run.pool = salon_count(), pool_count()
+    output = io.StringIO()
+    call_command("migrate_schemas", interactive=False, verbosity=1, stdout=output)
+    tenant_db.set_schema_to_public()
+    run.summary = next((line for line in output.getvalue().splitlines() if "salon schemas" in line), "")
+    log(f"check run (verbosity=1, untimed): {run.summary or 'no summary line'}")
+    for index in range(in_process_runs):
+        value = _timed(lambda: call_command("migrate_schemas", interactive=False, verbosity=0))
+        run.in_process.append(value)
+        log(f"call_command('migrate_schemas') #{index + 1}: {value:.2f} s")
+    command = [sys.executable, "manage.py", "migrate_schemas", "--noinput", "--verbosity", "0"]
+    run.subprocess_seconds = _timed(
+        lambda: subprocess.run(command, cwd=BASE_DIR, env=dict(os.environ), check=True, timeout=600)
+    )
+    log(f"subprocess manage.py migrate_schemas: {run.subprocess_seconds:.2f} s")
+
+
+def migrate_stock(run: MigrateRun, mode: str, sample: int) -> None:
+    """django-tenants' own migrate_schemas (standard executor): the full migrate command on every salon."""
+    from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
+
+    run.stock_mode = mode
+    if mode == "full":
+        run.stock_seconds = _timed(lambda: call_command(MigrateSchemasCommand(), interactive=False, verbosity=0))
+        log(f"stock migrate_schemas over {run.salons} salons: {run.stock_seconds:.1f} s")
+        return
+    if mode != "sample":
+        return
+    run.stock_public_seconds = _timed(
+        lambda: call_command(MigrateSchemasCommand(), shared=True, interactive=False, verbosity=0)
+    )
+    tenant_db.set_schema_to_public()
+    names = list(Salon.objects.order_by("pk").values_list("schema_name", flat=True)[:sample])
+    for name in names:
+        run.stock_per_schema.append(
+            _timed(
+                lambda name=name: call_command(  # type: ignore[misc]
+                    MigrateSchemasCommand(), schema_name=name, interactive=False, verbosity=0
+                )
+            )
+        )
+    mean = sum(run.stock_per_schema) / len(run.stock_per_schema)
+    run.stock_seconds = run.stock_public_seconds + mean * run.salons
+    log(
+        f"stock migrate, public: {run.stock_public_seconds:.2f} s; {len(names)} salons one by one:"
+        f" {mean:.2f} s each → {run.stock_seconds:.0f} s estimated for {run.salons} salons"
+    )
