@@ -17,6 +17,8 @@ def main() -> int:
     env.setdefault("DEBUG", "1")
     env.setdefault("PORT", "8000")
     env.setdefault("DJANGO_SETTINGS_MODULE", "salon_platform.settings")
+    # The Procfile names gunicorn and celery: find them in this virtualenv without activating it.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     (BASE_DIR / ".data").mkdir(exist_ok=True)
     python = sys.executable
 

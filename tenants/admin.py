@@ -10,6 +10,7 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from apps.core.errors import ServiceError
 from apps.core.models import AuditEntry, User
@@ -90,7 +91,9 @@ class SalonAdmin(admin.ModelAdmin):
             except ServiceError as error:
                 self.message_user(request, f"{salon.subdomain}: {error.message}", messages.ERROR)
                 return
-        self.message_user(request, _("%(n)d salon(s) suspended.") % {"n": done}, messages.SUCCESS)
+        self.message_user(
+            request, ngettext("%(n)d salon suspended.", "%(n)d salons suspended.", done) % {"n": done}, messages.SUCCESS
+        )
 
     @admin.action(description=_("Resume selected salons"))
     def resume(self, request: HttpRequest, queryset: QuerySet[Salon]) -> None:
@@ -98,7 +101,9 @@ class SalonAdmin(admin.ModelAdmin):
         for salon in queryset.filter(status=SalonStatus.SUSPENDED):
             services.salon_resume(salon=salon, actor=request.user)  # type: ignore[arg-type]
             done += 1
-        self.message_user(request, _("%(n)d salon(s) resumed.") % {"n": done}, messages.SUCCESS)
+        self.message_user(
+            request, ngettext("%(n)d salon resumed.", "%(n)d salons resumed.", done) % {"n": done}, messages.SUCCESS
+        )
 
 
 @admin.register(PoolSchema, site=console_site)

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.roles import PERMISSIONS, Role
 
@@ -37,7 +38,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     id = models.BigAutoField(primary_key=True)
     username = models.CharField(_("username"), max_length=150)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, help_text=_("E.164, e.g. +8613800138000"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.FRONT_DESK)

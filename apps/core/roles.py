@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class Role(models.TextChoices):
@@ -19,25 +20,26 @@ class Role(models.TextChoices):
     ACCOUNTANT = "accountant", _("Accountant")
 
 
-# codename -> human description. They live on core.User's Meta so they exist in every schema.
+# codename -> description (English; templates translate it). They live on core.User's Meta so they exist
+# in every schema.
 PERMISSIONS: dict[str, str] = {
-    "manage_settings": "Edit the salon profile and locations",
-    "manage_staff": "Create, edit and deactivate staff; assign roles",
-    "manage_catalog": "Edit services, products, packages and prices",
-    "manage_clients": "Create, edit, import and merge clients",
-    "view_client_contact": "See clients' full phone and ID numbers (others see them masked)",
-    "book_appointments": "Book, move and cancel any appointment",
-    "view_own_schedule": "See one's own schedule and clock services on and off",
-    "take_payments": "Open bills, take payments, sell top-ups",
-    "issue_refunds": "Refund and void bills",
-    "override_prices": "Change a price at the till",
-    "adjust_balances": "Adjust stored value, points and course cards by hand",
-    "view_reports": "See sales, booking and staff reports",
-    "export_data": "Export client and sales data",
-    "manage_expenses": "Record expenses and invoices",
-    "manage_campaigns": "Create segments, campaigns and automations",
-    "manage_devices": "Pair and revoke edge devices (printers, card readers)",
-    "view_audit_log": "Read the audit log",
+    "manage_settings": gettext_noop("Edit the salon profile and locations"),
+    "manage_staff": gettext_noop("Create, edit and deactivate staff; assign roles"),
+    "manage_catalog": gettext_noop("Edit services, products, packages and prices"),
+    "manage_clients": gettext_noop("Create, edit, import and merge clients"),
+    "view_client_contact": gettext_noop("See clients' full phone and ID numbers (others see them masked)"),
+    "book_appointments": gettext_noop("Book, move and cancel any appointment"),
+    "view_own_schedule": gettext_noop("See one's own schedule and clock services on and off"),
+    "take_payments": gettext_noop("Open bills, take payments, sell top-ups"),
+    "issue_refunds": gettext_noop("Refund and void bills"),
+    "override_prices": gettext_noop("Change a price at the till"),
+    "adjust_balances": gettext_noop("Adjust stored value, points and course cards by hand"),
+    "view_reports": gettext_noop("See sales, booking and staff reports"),
+    "export_data": gettext_noop("Export client and sales data"),
+    "manage_expenses": gettext_noop("Record expenses and invoices"),
+    "manage_campaigns": gettext_noop("Create segments, campaigns and automations"),
+    "manage_devices": gettext_noop("Pair and revoke edge devices (printers, card readers)"),
+    "view_audit_log": gettext_noop("Read the audit log"),
 }
 
 _ALL = set(PERMISSIONS)

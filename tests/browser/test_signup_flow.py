@@ -169,14 +169,8 @@ def test_signup_with_bad_input_shows_the_field_error_and_creates_nothing(
     assert salon_ledger.created() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # only the text check may fail; a missing browser still errors under REQUIRE_BROWSER=1
-    reason="Django 5.2's MinimumLengthValidator says 'at least %d characters', a msgid its zh_Hans catalog lacks "
-    "(it has the older '%(min_length)d' one), so the error shows in English on the Chinese page",
-)
 def test_password_too_short_error_is_in_chinese(
     salon_ledger: SalonLedger, salon_server: LiveSalonServer, page: Any
 ) -> None:
     errors = _submit_bad_signup(page, salon_server, subdomain=_fresh_subdomain(), password="Zq8x")
-    expect(errors.get_by_role("alert")).to_have_text("密码长度太短。密码必须包含至少 8 个字符。", timeout=1000)
+    expect(errors.get_by_role("alert")).to_have_text("密码太短，至少需要 8 个字符。", timeout=1000)
