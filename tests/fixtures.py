@@ -24,6 +24,31 @@ class SalonInfo:
     schema: str
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_test_environment: None,
+    django_db_blocker: Any,
+    django_db_keepdb: bool,
+    django_db_createdb: bool,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """Always create the test database, also when only committed-data tests (threads, browser,
+    worker process) are selected: pytest-django would otherwise leave the connection on the
+    development database for tests that carry no django_db marker."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    keepdb = django_db_keepdb and not django_db_createdb
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set(), keepdb=keepdb
+        )
+    assert connection.settings_dict["NAME"].startswith("test_"), "tests must never touch a real database"
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=0)
+
+
 def _signup(name: str, subdomain: str, email: str, phone: str) -> Any:
     from tenants.services import salon_signup
 

@@ -68,33 +68,14 @@ def browser_available() -> None:
 
 
 @pytest.fixture(scope="session")
-def browser_test_database(
-    django_db_setup: None, django_db_blocker: Any, django_db_keepdb: bool, django_db_createdb: bool
-) -> Iterator[None]:
-    """The test database, also when only browser tests run.
+def browser_test_database(django_db_setup: None) -> None:
+    """The test database (tests/fixtures.py creates it even when only browser tests are selected).
 
-    pytest-django creates it only if some collected test uses ``db``/``transactional_db``/``live_server``
-    or the ``django_db`` mark, and the browser tests use none of them on purpose: the mark would
-    hold the main thread's connection in a transaction (rolled back with Playwright's loop still
-    marked running in that thread), the transactional variants flush the public tables. So when the
-    default database is not a test database yet, it is set up here as pytest-django would.
+    Browser tests use neither the django_db mark (it would hold the main thread's connection in a
+    transaction while Playwright's loop runs there) nor transactional_db (its flush would empty the
+    public tables that hold the session's salons): they commit and clean up after themselves.
     """
-    from django.db import connection
-    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
-    from django.test.utils import setup_databases, teardown_databases
-
-    settings_dict = connection.settings_dict
-    name = settings_dict["NAME"]
-    if name == settings_dict["TEST"]["NAME"] or name.startswith(TEST_DATABASE_PREFIX):
-        yield  # django_db_setup made it
-        return
-    keepdb = django_db_keepdb and not django_db_createdb
-    with django_db_blocker.unblock():
-        config = setup_databases(verbosity=0, interactive=False, aliases={"default"}, keepdb=keepdb)
-    yield
-    if not django_db_keepdb:
-        with django_db_blocker.unblock():
-            teardown_databases(config, verbosity=0)
+    return None
 
 
 @pytest.fixture(scope="module")
