@@ -53,7 +53,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         tenant_connection.set_schema_to_public()
         hostname = self.hostname_from_request(request)
-        if hostname == settings.PLATFORM_DOMAIN or hostname == "testserver":
+        if hostname == settings.PLATFORM_DOMAIN:
             tenant: Any = _PublicTenant()
             tenant.domain_url = hostname
             request.tenant = tenant  # type: ignore[attr-defined]

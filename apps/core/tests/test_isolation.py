@@ -124,3 +124,36 @@ def test_token_endpoint_contract(alpha):
         "/api/v1/auth/token/", {"username": alpha.owner_username, "password": PASSWORD}, content_type="application/json"
     )
     assert public.status_code == 404
+
+
+def test_token_and_signup_endpoints_are_rate_limited(alpha, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import ScopedRateThrottle
+
+    from tenants.models import Salon
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "3/minute", "signup": "2/minute"})
+    cache.clear()
+    try:
+        client = Client(HTTP_HOST=alpha.host)
+        codes = [
+            client.post(
+                "/api/v1/auth/token/", {"username": "x", "password": "y"}, content_type="application/json"
+            ).status_code
+            for _ in range(4)
+        ]
+        assert codes == [400, 400, 400, 429]
+        public = Client(HTTP_HOST="localhost")
+        body = {
+            "salon_name": "S",
+            "subdomain": "ratelimited",
+            "owner_name": "O",
+            "owner_email": "bad",
+            "owner_phone": "1",
+            "password": "p",
+        }
+        codes = [public.post("/api/v1/signup/", body, content_type="application/json").status_code for _ in range(3)]
+        assert codes == [400, 400, 429]
+        assert not Salon.objects.filter(subdomain="ratelimited").exists()
+    finally:
+        cache.clear()
