@@ -199,3 +199,13 @@ def test_task_runs_in_the_schema_of_the_salon_that_queued_it(two_salons, django_
             for engine, _session in list(Channel._engines.values()):
                 engine.dispose()
             Channel._engines.clear()
+
+
+def test_every_model_change_has_its_migration(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()

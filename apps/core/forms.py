@@ -26,7 +26,7 @@ class StaffLoginForm(AuthenticationForm):
 
 
 class StaffPasswordResetForm(PasswordResetForm):
-    """Sends the reset link through apps.messaging so it shows in the delivery log."""
+    """Sends the reset link through the outbox (apps.messaging's delivery log when installed)."""
 
     def send_mail(
         self,
@@ -39,11 +39,11 @@ class StaffPasswordResetForm(PasswordResetForm):
     ) -> None:
         from django.template import loader
 
-        from apps.messaging.services import message_send_email
+        from apps.core.outbox import email_send
 
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        message_send_email(to=to_email, subject=subject, body=body, purpose="password_reset")
+        email_send(to=to_email, subject=subject, body=body, purpose="password_reset")
 
 
 class StaffForm(forms.Form):

@@ -47,25 +47,3 @@ def test_pages_need_sign_in(alpha_client):
     for path in ("/", "/settings/staff/", "/settings/salon/", "/m/clients/"):
         response = alpha_client.get(path)
         assert response.status_code == 302 and response["Location"].startswith("/login/"), path
-
-
-def test_password_reset_sends_a_link_through_the_delivery_log(alpha, mailoutbox, django_capture_on_commit_callbacks):
-    from django.test import Client
-
-    from apps.messaging.models import Delivery
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = Client(HTTP_HOST=alpha.host).post("/password-reset/", {"email": alpha.owner_username})
-    assert response.status_code == 302
-    assert len(mailoutbox) == 1
-    assert "http://alpha.localhost/password-reset/" in mailoutbox[0].body
-    with schema_context(alpha.schema):
-        delivery = Delivery.objects.get()
-        assert (delivery.purpose, delivery.status, delivery.recipient) == (
-            "password_reset",
-            "sent",
-            alpha.owner_username,
-        )
-    unknown = Client(HTTP_HOST=alpha.host).post("/password-reset/", {"email": "nobody@nowhere.test"})
-    assert unknown.status_code == 302
-    assert len(mailoutbox) == 1
