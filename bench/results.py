@@ -70,4 +70,6 @@ class Results:
     components: dict[int, dict[str, list[float]]] = field(default_factory=dict)  # size -> step -> seconds
     rps: RpsRun | None = None
     migrate: MigrateRun | None = None
+    clone_function_used: bool = False  # django-tenants' clone_schema() SQL function was installed by the app
+    tenant_migrations: int = 0  # migrations a salon schema holds (what the stock path runs)
     notes: list[str] = field(default_factory=list)

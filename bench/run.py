@@ -42,8 +42,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pool-samples", type=int, default=7)
     parser.add_argument("--clone-samples", type=int, default=5)
     parser.add_argument("--stock-samples", type=int, default=3)
-    parser.add_argument("--rps-rounds", type=int, default=6)
-    parser.add_argument("--rps-requests", type=int, default=1000)
+    parser.add_argument("--rps-rounds", type=int, default=20)
+    parser.add_argument("--rps-requests", type=int, default=300)
     parser.add_argument("--rps-warmup", type=int, default=300)
     parser.add_argument("--migrate-runs", type=int, default=2, help="in-process no-op migrate_schemas runs")
     parser.add_argument(
@@ -68,7 +68,11 @@ class _Stop(Exception):
     pass
 
 
+_stopped: list[int] = []
+
+
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    _stopped.append(signum)
     raise _Stop(f"stopped by signal {signum}")
 
 
@@ -120,14 +124,20 @@ def main(argv: list[str] | None = None) -> int:
     except (_Stop, KeyboardInterrupt) as exc:
         print(f"bench: interrupted ({exc or 'Ctrl-C'}); cleaning up", file=sys.stderr, flush=True)
     except Exception:
-        traceback.print_exc()
-        print("bench: failed; cleaning up", file=sys.stderr, flush=True)
+        if _stopped:  # the signal surfaced as a database error from the interrupted query
+            print(f"bench: interrupted (signal {_stopped[0]}); cleaning up", file=sys.stderr, flush=True)
+        else:
+            traceback.print_exc()
+            print("bench: failed; cleaning up", file=sys.stderr, flush=True)
     finally:
         signal.alarm(0)
         if django_ready:
             from django.db import connections
 
-            connections.close_all()
+            try:
+                connections.close_all()
+            except Exception as exc:  # a connection broken by the interruption; the drop below forces it out
+                print(f"bench: closing connections: {exc}", file=sys.stderr, flush=True)
         dbutil.drop_database(server_url, args.database)
         os.environ["DATABASE_URL"] = server_url
         phase(f"dropped database {args.database!r}", started)
@@ -148,6 +158,9 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
 
     phase("migrate_schemas on the empty bench database (public + template)", started)
     results.setup_seconds = scenarios.migrate_fresh()
+    from tenants import provisioning
+
+    results.tenant_migrations = len(provisioning.expected_tenant_migrations())
     phase(f"  {results.setup_seconds:.1f} s; argon2 cost", started)
     results.hash_make, results.hash_check = scenarios.hash_costs()
 
@@ -162,12 +175,11 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
         phase(f"(a) signup steps one by one with {size} existing salons", started)
         results.components[size] = scenarios.signup_components(size)
 
+    results.clone_function_used = scenarios.clone_function_installed()
     phase(f"(b) GET /api/v1/meta/ on both hosts with {scenarios.salon_count()} salons", started)
     results.rps = scenarios.rps(args.rps_rounds, args.rps_requests, args.rps_warmup)
 
     phase("(c) no-op migrate_schemas", started)
-    from tenants import provisioning
-
     provisioning.pool_refill(target=3)  # a pool as a deployment has one (SALON_POOL_SIZE's default)
     results.migrate = MigrateRun()
     scenarios.migrate_noop(results.migrate, args.migrate_runs)

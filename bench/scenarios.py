@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
@@ -92,20 +93,41 @@ def migrate_fresh() -> float:
     return time.perf_counter() - started
 
 
-def fill_to(total: int, batch: int = 50) -> tuple[int, float]:
-    """Add filler salons until ``total`` exist: bulk pool_refill, then real signups taking pool schemas."""
+def fresh_connection() -> None:
+    """Start on a new database connection (untimed), as a web or Celery worker does every CONN_MAX_AGE.
+
+    Clones made earlier on the same PostgreSQL backend slow down every later clone on it (see
+    docs/benchmarks.md), so each sample and each filler batch opens its own connection; the query
+    here opens it so no timed figure pays for the connect.
+    """
+    connections.close_all()
+    tenant_db.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def fill_to(total: int, batch: int = 5) -> tuple[int, float]:
+    """Add filler salons until ``total`` exist: pool_refill in batches, then real signups taking pool schemas.
+
+    Fillers are not measured, so their owners' password is hashed once (argon2, the same
+    password) and reused: the fillers' owners can still log in.
+    """
     started = time.perf_counter()
     made = 0
-    while (have := salon_count()) < total:
-        step = min(total - have, batch)
-        provisioning.pool_refill(target=step)
-        for _ in range(step):
-            subdomain = RPS_SUBDOMAIN if have + made == 0 else f"fill-{next(_filler_numbers):04d}"
-            result = services.salon_signup(raw=signup_raw(subdomain))
-            if result.provisioned_by != "pool":
-                raise RuntimeError(f"filler {subdomain} was provisioned by {result.provisioned_by}, expected pool")
-            made += 1
-        log(f"{salon_count()} salons ({time.perf_counter() - started:.0f} s)")
+    password_hash = make_password(PASSWORD)
+    with mock.patch.object(services, "make_password", lambda _password: password_hash):
+        while (have := salon_count()) < total:
+            step = min(total - have, batch)
+            fresh_connection()
+            provisioning.pool_refill(target=step)
+            for _ in range(step):
+                subdomain = RPS_SUBDOMAIN if have + made == 0 else f"fill-{next(_filler_numbers):04d}"
+                result = services.salon_signup(raw=signup_raw(subdomain))
+                if result.provisioned_by != "pool":
+                    raise RuntimeError(f"filler {subdomain} was provisioned by {result.provisioned_by}, not pool")
+                made += 1
+            if (have + step) % 50 == 0 or have + step >= total:
+                log(f"{have + step} salons ({time.perf_counter() - started:.0f} s)")
     return made, time.perf_counter() - started
 
 
@@ -135,16 +157,26 @@ def _stock_provisioning() -> Iterator[None]:
     executor tolerates an atomic block (it skips its commit/close there), so the figure is one
     transaction like the other two paths.
     """
+    migrate = provisioning.schema_create_by_migrating
+    calls: list[str] = []
+
+    def create_by_migrating(schema_name: str) -> None:
+        calls.append(schema_name)
+        migrate(schema_name)
+
     with (
         mock.patch.object(provisioning, "pool_claim", return_value=None),
-        mock.patch.object(provisioning, "schema_clone_from_template", provisioning.schema_create_by_migrating),
+        mock.patch.object(provisioning, "schema_clone_from_template", create_by_migrating),
     ):
         yield
+    if len(calls) != 1:  # salon_signup no longer goes through these two functions: the figure would be a clone
+        raise RuntimeError(f"stock sample: schema_create_by_migrating ran {len(calls)} times, expected once")
 
 
-def signup_once(method: str, size: int, tag: str, *, record: bool = True) -> SignupSample:
+def signup_once(method: str, size: int, tag: str) -> SignupSample:
     subdomain = f"s{size}-{method}-{tag}"
     raw = signup_raw(subdomain)
+    fresh_connection()
     if method == "pool":
         provisioning.pool_refill(target=1)
         if pool_count() < 1:
@@ -238,12 +270,33 @@ def _in_rolled_back_transaction(call: Callable[[], object]) -> float:
     return elapsed
 
 
-def signup_components(size: int, samples: int = 3) -> dict[str, list[float]]:
-    """Where a signup's time goes, step by step (each step rolled back; not part of the signup figures)."""
+def pool_refill_clone_times(count: int) -> list[float]:
+    """Time every clone one real ``pool_refill(target=count)`` makes (committed, on one connection)."""
+    real_clone = provisioning.schema_clone_from_template
+    times: list[float] = []
+
+    def timed_clone(schema_name: str) -> None:
+        started = time.perf_counter()
+        real_clone(schema_name)
+        times.append(time.perf_counter() - started)
+
+    fresh_connection()
+    with mock.patch.object(provisioning, "schema_clone_from_template", timed_clone):
+        provisioning.pool_refill(target=count)
+    return times
+
+
+def signup_components(size: int, samples: int = 3, repeat: int = 20) -> dict[str, list[float]]:
+    """Where a signup's time goes, step by step (each step rolled back; not part of the signup figures).
+
+    ``clone_repeat`` is the time of each clone made by one ``pool_refill(target=repeat)`` call (one
+    connection, as the Celery task does): it shows whether a backend slows down with every clone.
+    """
     from tenants.validation import signup_validate
 
     data = signup_validate(signup_raw(f"s{size}-parts"))
     password_hash = make_password(PASSWORD)
+    fresh_connection()
     provisioning.pool_refill(target=1)
 
     def claim_and_rows() -> None:
@@ -252,26 +305,43 @@ def signup_components(size: int, samples: int = 3) -> dict[str, list[float]]:
             raise RuntimeError("pool is empty")
         services._salon_create_rows(data, schema, password_hash, "zh-hans")
 
-    parts: dict[str, list[float]] = {"claim_rows": [], "clone": [], "migrate": []}
+    def clone() -> None:
+        provisioning.schema_clone_from_template(provisioning.new_schema_name())
+
+    def migrate() -> None:
+        provisioning.schema_create_by_migrating(provisioning.new_schema_name())
+
+    parts: dict[str, list[float]] = {"claim_rows": [], "clone": [], "migrate": [], "clone_repeat": []}
     for index in range(samples):
+        fresh_connection()
         parts["claim_rows"].append(_in_rolled_back_transaction(claim_and_rows))
-        parts["clone"].append(
-            _in_rolled_back_transaction(lambda: provisioning.schema_clone_from_template(provisioning.new_schema_name()))
-        )
+        fresh_connection()
+        parts["clone"].append(_in_rolled_back_transaction(clone))
         if index < max(1, samples - 1):
-            parts["migrate"].append(
-                _in_rolled_back_transaction(
-                    lambda: provisioning.schema_create_by_migrating(provisioning.new_schema_name())
-                )
-            )
+            fresh_connection()
+            parts["migrate"].append(_in_rolled_back_transaction(migrate))
+    pool_drain()
+    parts["clone_repeat"] = pool_refill_clone_times(repeat)
     pool_drain()
     if salon_count() != size:
         raise RuntimeError("the component measurements left a salon behind")
+    if len(parts["clone_repeat"]) != repeat:
+        raise RuntimeError(f"pool_refill(target={repeat}) made {len(parts['clone_repeat'])} clones")
     log(
         f"{size} salons  parts: pool claim + rows {min(parts['claim_rows']):.3f} s, clone step "
-        f"{min(parts['clone']):.3f} s, stock migrate step {min(parts['migrate']):.3f} s (best of each)"
+        f"{min(parts['clone']):.3f} s, stock migrate step {min(parts['migrate']):.3f} s (best of each); "
+        f"{repeat} clones on one connection: {parts['clone_repeat'][0]:.3f} s first, "
+        f"{parts['clone_repeat'][-1]:.3f} s last"
     )
     return parts
+
+
+def clone_function_installed() -> bool:
+    """Whether the app's clone path went through django-tenants' clone_schema() SQL function (fresh database)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'clone_schema')")
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 # --- (b) routing ----------------------------------------------------------------
@@ -339,7 +409,8 @@ def _timed(call: Callable[[], object]) -> float:
 def migrate_noop(run: MigrateRun, in_process_runs: int) -> None:
     run.salons, run.pool = salon_count(), pool_count()
     output = io.StringIO()
-    call_command("migrate_schemas", interactive=False, verbosity=1, stdout=output)
+    with contextlib.redirect_stdout(io.StringIO()):  # django-tenants' executor prints to sys.stdout itself
+        call_command("migrate_schemas", interactive=False, verbosity=1, stdout=output)
     tenant_db.set_schema_to_public()
     run.summary = next((line for line in output.getvalue().splitlines() if "salon schemas" in line), "")
     log(f"check run (verbosity=1, untimed): {run.summary or 'no summary line'}")

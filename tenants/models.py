@@ -88,3 +88,20 @@ class PoolSchema(models.Model):
 
     def __str__(self) -> str:
         return self.schema_name
+
+
+class TemplateScript(models.Model):
+    """The SQL that recreates the template schema (tables, constraints, triggers and its rows),
+    dumped once per migration state and replayed for every new salon schema.
+
+    Replaying a script costs the same however many salons exist; cloning by walking the
+    catalog (django-tenants' clone_schema) slows down as the catalog grows.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    migrations_digest = models.CharField(max_length=64, unique=True)
+    sql = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"template script {self.migrations_digest[:12]}"

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, schema_exists
 
+from tenants import template_script
 from tenants.db import tenant_connection
 from tenants.models import PoolSchema
 
@@ -101,13 +102,28 @@ def template_ensure(*, verbosity: int = 0) -> None:
 
 
 def schema_clone_from_template(schema_name: str) -> None:
-    """Copy the template schema (tables, sequences, constraints and its rows) into a new schema.
+    """Copy the template schema (tables, sequences, constraints, triggers and its rows) into a new schema.
 
-    Runs inside the caller's transaction when there is one.
+    Replays the template's dumped script (tenants.template_script); falls back to
+    django-tenants' catalog-walking clone_schema when no dump can be made. Runs inside the
+    caller's transaction when there is one, so a failure leaves no schema.
     """
     if not schema_exists(TEMPLATE_SCHEMA):
         raise RuntimeError(f"Template schema {TEMPLATE_SCHEMA!r} is missing: run `manage.py migrate_schemas` first.")
-    CloneSchema().clone_schema(TEMPLATE_SCHEMA, schema_name, "DATA", set_connection=False)
+    script = template_script.script_for(migrations_digest(schema_applied_migrations(TEMPLATE_SCHEMA)))
+    if script is None:
+        CloneSchema().clone_schema(TEMPLATE_SCHEMA, schema_name, "DATA", set_connection=False)
+    else:
+        template_script.replay(script, schema_name)
+
+
+def template_script_refresh() -> None:
+    """Drop scripts of older template states and dump the current one (after migrating the template)."""
+    from tenants.models import TemplateScript
+
+    digest = migrations_digest(schema_applied_migrations(TEMPLATE_SCHEMA))
+    TemplateScript.objects.exclude(migrations_digest=digest).delete()
+    template_script.script_for(digest)
 
 
 def pool_claim() -> str | None:

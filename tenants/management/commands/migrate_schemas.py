@@ -85,6 +85,8 @@ class Command(MigrateSchemasCommand):
                 PoolSchema.objects.filter(schema_name__in=set(pending) & set(pool)).update(
                     migrations_digest=provisioning.current_digest()
                 )
+        if not targeted:
+            provisioning.template_script_refresh()  # one dump per template state; nothing when it exists
         if int(options.get("verbosity", 1)) >= 1:
             self.stdout.write(
                 f"salon schemas: {len(schemas)} ({len(salons)} salons, {len(pool)} pool, 1 template); "
