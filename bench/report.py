@@ -28,7 +28,7 @@ PROSE = """# Benchmarks
 `make bench` runs `python -m bench.run` under `salon_platform.embedded_db` (an embedded PostgreSQL
 when `DATABASE_URL` is unset). To benchmark another server:
 `DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.run`
-(`--help` lists the sample counts; a run takes about five minutes on 2 cores). The run only
+(`--help` lists the sample counts; a run takes a few minutes on 2 cores). The run only
 prints and records figures: nothing fails on a missed target, the PASS/MISS marks are
 information. Everything below "Results" is rewritten by each run; this part is not.
 
@@ -78,8 +78,8 @@ information. Everything below "Results" is rewritten by each run; this part is n
   requests per host by default). The target ratio is the median public req/s over the median
   salon req/s (1.00: a salon request costs nothing extra). Because a busy machine slows whole
   rounds, the table also gives each host's median per-request latency and their ratio, which
-  stray pauses barely move. The SQL queries one warm
-  request makes on each host are counted too.
+  stray pauses barely move. The SQL queries one warm request makes on each host are counted
+  too.
 * **(c) No-op `migrate_schemas`** with every salon, the pool and the template current:
   `call_command("migrate_schemas", interactive=False, verbosity=0)` in-process (the target is
   checked against this figure) and once as a `manage.py migrate_schemas` subprocess (which adds

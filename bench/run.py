@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     counts = {"pool": args.pool_samples, "clone": args.clone_samples, "stock": args.stock_samples}
     started = time.monotonic()
+    # Ctrl-C must always end the run through the cleanup below, also when SIGINT arrives ignored
+    # (salon_platform.embedded_db ignores it while its child runs, and children inherit that).
+    signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGALRM, _on_signal)
     signal.alarm(int(args.max_minutes * 60))

@@ -75,11 +75,13 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(env["DATABASE_URL"])
         return 0
-    # The child gets the terminal's Ctrl-C itself; we only wait for it and then
-    # stop the database, so an interrupted run never leaves a server behind.
+    # The child gets the terminal's Ctrl-C itself (it is started before we ignore SIGINT, so
+    # it does not inherit the ignore); we only wait for it and then stop the database, so an
+    # interrupted run never leaves a server behind.
+    child = subprocess.Popen(argv, env=env)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        return subprocess.call(argv, env=env)
+        return child.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
         if started_here:

@@ -9,14 +9,15 @@ from salon_platform.urls_api import common_api_urls
 from tenants import api as tenant_api
 from tenants import views as tenant_views
 
+# The API first: it is the hot path for apps and devices, and resolves without walking the pages.
 urlpatterns = [
+    *common_api_urls(__name__),
+    path("api/v1/", include("apps.core.api_urls")),
+    path("api/v1/salon/", tenant_api.SalonProfileView.as_view(), name="api-salon"),
     path("", include("apps.core.urls")),
     path("settings/salon/", tenant_views.salon_profile, name="salon_profile"),
     path("i18n/language/", tenant_views.language_set_public, name="language_public"),
     path("healthz", healthz, name="healthz"),
-    path("api/v1/", include("apps.core.api_urls")),
-    path("api/v1/salon/", tenant_api.SalonProfileView.as_view(), name="api-salon"),
-    *common_api_urls(__name__),
 ]
 
 if settings.DEBUG or settings.TESTING:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections.abc import Callable
@@ -51,9 +50,9 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     """
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        tenant_connection.set_schema_to_public()
         hostname = self.hostname_from_request(request)
         if hostname == settings.PLATFORM_DOMAIN:
+            tenant_connection.set_schema_to_public()
             tenant: Any = _PublicTenant()
             tenant.domain_url = hostname
             request.tenant = tenant  # type: ignore[attr-defined]
@@ -64,15 +63,20 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         if cached is not None and cached[0] > now:
             tenant = cached[1]
         else:
+            tenant_connection.set_schema_to_public()  # tenants_domain lives in public
             domain_model = get_tenant_domain_model()
             try:
                 tenant = self.get_tenant(domain_model, hostname)
             except domain_model.DoesNotExist:
                 return _no_salon(request, hostname)
+            tenant.domain_url = hostname
             with _cache_lock:
                 _cache[hostname] = (now + _CACHE_SECONDS, tenant)
-        tenant = copy.copy(tenant)
-        tenant.domain_url = hostname
+        # Each request gets its own shallow copy, so nothing a view sets on request.tenant
+        # leaks into other requests through the cache (cheaper than copy.copy on a model).
+        shared = tenant
+        tenant = object.__new__(type(shared))
+        tenant.__dict__.update(shared.__dict__)
         request.tenant = tenant  # type: ignore[attr-defined]
         tenant_connection.set_tenant(tenant)
         self.setup_url_routing(request)
