@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
@@ -79,7 +79,11 @@ def salon_signup(*, raw: dict[str, Any], language: str = "zh-hans") -> SignupRes
     except IntegrityError as exc:
         if "salon_subdomain_unique_ci" in str(exc) or "tenants_domain_domain_key" in str(exc):
             raise tenant_error(TenantError.SUBDOMAIN_TAKEN) from exc
-        raise
+        logger.exception("signup failed")
+        raise tenant_error(TenantError.PROVISIONING_FAILED) from exc
+    except DatabaseError as exc:  # the database went away mid-signup: nothing was committed
+        logger.exception("signup failed")
+        raise tenant_error(TenantError.PROVISIONING_FAILED) from exc
     finally:
         tenant_connection.set_schema_to_public()
     seconds = time.perf_counter() - started

@@ -186,3 +186,17 @@ def test_errors_are_translated(alpha):
     with translation.override("zh-hans"), pytest.raises(ServiceError) as caught:
         salon_signup(raw=payload(subdomain="admin"))
     assert caught.value.message != "This subdomain is reserved. Please choose another."
+
+
+def test_a_database_failure_mid_signup_is_a_clear_503_and_leaves_nothing(alpha, monkeypatch):
+    from django.db import OperationalError
+
+    def broken_location_create(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("apps.core.services.location_create", broken_location_create)
+    with translation.override("en"), pytest.raises(ServiceError) as caught:
+        salon_signup(raw=payload())
+    assert caught.value.status == 503
+    assert "Nothing was saved" in caught.value.message
+    assert not Salon.objects.filter(subdomain="liren").exists()
