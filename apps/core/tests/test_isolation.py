@@ -157,3 +157,26 @@ def test_token_and_signup_endpoints_are_rate_limited(alpha, monkeypatch):
         assert not Salon.objects.filter(subdomain="ratelimited").exists()
     finally:
         cache.clear()
+
+
+GARBAGE = [
+    "{not json",
+    "[]",
+    '"a string"',
+    "null",
+    '{"name": ["x"], "role": {"a": 1}, "phone": 12, "email": false, "locations": "x", "password": 5}',
+    '{"name": "' + "长" * 5000 + '", "timezone": 7, "currency": "¥¥¥", "is_active": "maybe"}',
+    '{"locations": [999999, -1, "a"], "role": "owner\\u0000"}',
+]
+
+
+@pytest.mark.parametrize("route", _api_routes())
+def test_garbage_to_every_api_route_is_never_a_500(alpha, route):
+    token = api_token(alpha, alpha.owner_username)
+    client = Client(HTTP_HOST=alpha.host, HTTP_AUTHORIZATION=f"Bearer {token}")
+    for body in GARBAGE:
+        for method in ("post", "patch", "put"):
+            response = getattr(client, method)(f"/{route}", body, content_type="application/json")
+            assert response.status_code < 500, (method, route, body[:40], response.content[:300])
+    for query in ("?page=-1", "?page=abc", "?page=99999", "?format=xml"):
+        assert client.get(f"/{route}{query}").status_code < 500, (route, query)
