@@ -19,10 +19,12 @@ class TenantContextFilter(logging.Filter):
             from django.db import connection
 
             tenant = getattr(connection, "tenant", None)
-            record.tenant = getattr(tenant, "schema_name", None) or getattr(connection, "schema_name", None)
+            if getattr(record, "tenant", None) is None:  # an explicit extra={"tenant": ...} wins
+                record.tenant = getattr(tenant, "schema_name", None) or getattr(connection, "schema_name", None)
         except Exception:  # logging must never break because settings are not ready
             record.tenant = None
-        record.request_id = current_request_id()
+        if getattr(record, "request_id", None) is None:
+            record.request_id = current_request_id()
         return True
 
 

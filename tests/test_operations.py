@@ -209,3 +209,14 @@ def test_every_model_change_has_its_migration(db):
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+def test_each_request_writes_one_access_log_line_with_the_salon(alpha, caplog):
+    caplog.set_level(logging.INFO, logger="salon.access")
+    Client(HTTP_HOST=alpha.host).get("/api/v1/meta/", HTTP_X_REQUEST_ID="req-42")
+    records = [r for r in caplog.records if r.name == "salon.access"]
+    assert len(records) == 1
+    record = records[0]
+    assert (record.method, record.path, record.status, record.request_id) == ("GET", "/api/v1/meta/", 200, "req-42")
+    assert record.tenant == alpha.schema
+    assert record.ms >= 0
