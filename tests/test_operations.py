@@ -47,6 +47,9 @@ def test_openapi_schema_and_docs(alpha, host):
         assert {"/api/v1/auth/token/", "/api/v1/staff/", "/api/v1/locations/", "/api/v1/salon/"} <= set(paths)
     docs = Client(HTTP_HOST=host).get("/api/v1/docs/")
     assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html  # served by us, not a CDN
+    assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
 
 
 def test_sentry_events_are_tagged_with_the_tenant(alpha):
