@@ -135,9 +135,16 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 @admin.register(User, site=console_site)
 class OperatorAdmin(admin.ModelAdmin):
-    """Platform operators (users of the public schema)."""
+    """Platform operators (users of the public schema). New operators are created with
+    `manage.py createsuperuser`, which sets a password; here they are listed, edited and deactivated."""
 
     list_display = ["username", "name", "email", "is_superuser", "is_active", "last_login"]
     fields = ["username", "name", "email", "phone", "is_active", "is_staff", "is_superuser", "last_login"]
     readonly_fields = ["last_login"]
     search_fields = ["username", "name", "email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deactivate instead: the audit log keeps pointing at the person
