@@ -79,9 +79,10 @@ class StaffCreateForm(StaffForm):
     )
 
     def clean_password(self) -> str:
+        # Same policy staff_create enforces; checked here too so the page lists every problem at once.
         from django.contrib.auth import password_validation
 
-        password = self.cleaned_data["password"]
+        password: str = self.cleaned_data["password"]
         password_validation.validate_password(password)
         return password
 

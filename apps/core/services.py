@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -119,7 +120,8 @@ def staff_create(
     language: str = "zh-hans",
     acting_user: User | None = None,
 ) -> User:
-    """Create a staff member with exactly one role. Username defaults to the phone or e-mail.
+    """Create a staff member with exactly one role. Username defaults to the phone or e-mail;
+    a password given here must pass the salon's password policy.
 
     ``password_hash`` lets signup hash the owner's password before its transaction opens.
     """
@@ -132,6 +134,11 @@ def staff_create(
         username = f"staff-{secrets.token_hex(4)}"
     _check_unique(username=username, email=email, phone=phone)
     user = User(username=username, name=name.strip(), email=email, phone=phone, role=role, language=language)
+    if password:
+        try:
+            password_validation.validate_password(password, user=user)
+        except ValidationError as exc:
+            raise ServiceError(CoreError.INVALID, exc.messages[0], errors={"password": list(exc.messages)}) from exc
     if password_hash:
         user.password = password_hash
     elif password:
