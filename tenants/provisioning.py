@@ -1,10 +1,11 @@
-"""Salon schemas: the template, the warm pool, cloning and the stock migrate path.
+"""Salon schemas: the template, the warm pool, copying and the stock migrate path.
 
 A signup never runs migrations. ``TENANT_BASE_SCHEMA`` (the template) is
-migrated by ``migrate_schemas``; pool schemas are clones of it, made ahead of
-time by the ``tenants.pool_refill`` task. A signup takes a pool schema (a row
-lock and a DELETE) or, when the pool is empty, clones the template inside its
-own transaction. PostgreSQL DDL is transactional, so a failed signup leaves no
+migrated by ``migrate_schemas``; pool schemas are copies of it (its dumped
+script replayed, see tenants.template_script), made ahead of time by the
+``tenants.pool_refill`` task. A signup takes a pool schema (a row lock and a
+DELETE) or, when the pool is empty, copies the template inside its own
+transaction. PostgreSQL DDL is transactional, so a failed signup leaves no
 schema behind either way.
 """
 
