@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TenantsConfig(AppConfig):
     name = "tenants"
-    verbose_name = "Salons"
+    verbose_name = _("Salons")
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save

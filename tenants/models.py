@@ -84,6 +84,8 @@ class PoolSchema(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("pool schema")
+        verbose_name_plural = _("pool schemas")
         indexes = [models.Index(fields=["migrations_digest", "id"], name="pool_digest_idx")]
 
     def __str__(self) -> str:
@@ -102,6 +104,10 @@ class TemplateScript(models.Model):
     migrations_digest = models.CharField(max_length=64, unique=True)
     sql = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("template script")
+        verbose_name_plural = _("template scripts")
 
     def __str__(self) -> str:
         return f"template script {self.migrations_digest[:12]}"

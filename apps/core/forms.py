@@ -48,7 +48,7 @@ class StaffPasswordResetForm(PasswordResetForm):
 
 class StaffForm(forms.Form):
     name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=100)
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.TECHNICIAN)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)
     locations = forms.ModelMultipleChoiceField(
