@@ -199,3 +199,11 @@ def test_staff_list_query_count_does_not_grow_with_staff(alpha, django_assert_ma
     with django_assert_max_num_queries(12):
         response = client.get("/settings/staff/")
     assert response.status_code == 200
+
+
+def test_new_staff_form_groups_locations_and_defaults_to_technician(alpha):
+    client = logged_in_client(alpha, alpha.owner_username)
+    client.post("/account/language/", {"language": "en"})
+    html = client.get("/settings/staff/new/").content.decode()
+    assert "<fieldset><legend>Locations</legend>" in html
+    assert '<option value="technician" selected>' in html
