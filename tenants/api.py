@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.permissions import HasRolePermission, acting_user
-from tenants import services
+from tenants import selectors, services
 from tenants.models import Salon
 
 
@@ -60,6 +60,30 @@ class SignupView(APIView):
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+class SubdomainCheckView(APIView):
+    """Whether a subdomain can be signed up for right now (advisory; signup decides)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(
+        parameters=[OpenApiParameter("subdomain", str, required=True)],
+        responses=inline_serializer(
+            "SubdomainCheck",
+            {
+                "subdomain": serializers.CharField(),
+                "available": serializers.BooleanField(),
+                "reason": serializers.CharField(),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        if not getattr(request.tenant, "is_public", False):  # type: ignore[attr-defined]
+            return Response({"detail": _("Sign up on the platform's main address.")}, status=status.HTTP_404_NOT_FOUND)
+        result = selectors.subdomain_availability(request.query_params.get("subdomain", ""))
+        return Response({"subdomain": result.subdomain, "available": result.available, "reason": result.reason})
 
 
 class SalonProfileSerializer(serializers.ModelSerializer):

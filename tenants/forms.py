@@ -13,6 +13,18 @@ class SignupForm(forms.Form):
 
     salon_name = forms.CharField(label=_("Salon name"), max_length=200)
     subdomain = forms.CharField(
+        # Checked as the person types (htmx), by the same rules signup applies.
+        widget=forms.TextInput(
+            attrs={
+                "hx-get": "/signup/subdomain/",
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#id_subdomain-status",
+                "hx-swap": "innerHTML",
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        ),
         label=_("Subdomain"),
         max_length=100,
         help_text=_("3–30 lower-case letters, digits or hyphens: your address will be subdomain.%(domain)s"),

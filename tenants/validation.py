@@ -40,6 +40,17 @@ class SignupData:
     password: str
 
 
+def subdomain_format_problem(subdomain: str) -> str | None:
+    """What is wrong with the shape of a (lower-cased) subdomain, or None."""
+    if not subdomain:
+        return _("This field is required.")
+    if not 3 <= len(subdomain) <= 30:
+        return _("The subdomain must be 3 to 30 characters long.")
+    if not SUBDOMAIN_RE.match(subdomain):
+        return _("Use only lower-case letters a–z, digits and hyphens, not starting or ending with a hyphen.")
+    return None
+
+
 def _required(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -60,14 +71,9 @@ def signup_validate(raw: dict[str, object]) -> SignupData:
         errors["salon_name"] = [_("At most 100 characters.")]
 
     subdomain = _required(raw.get("subdomain")).lower()
-    if not subdomain:
-        errors["subdomain"] = [required_msg]
-    elif not 3 <= len(subdomain) <= 30:
-        errors["subdomain"] = [_("The subdomain must be 3 to 30 characters long.")]
-    elif not SUBDOMAIN_RE.match(subdomain):
-        errors["subdomain"] = [
-            _("Use only lower-case letters a–z, digits and hyphens, not starting or ending with a hyphen.")
-        ]
+    subdomain_error = subdomain_format_problem(subdomain)
+    if subdomain_error:
+        errors["subdomain"] = [subdomain_error]
 
     owner_name = _required(raw.get("owner_name"))
     if not owner_name:

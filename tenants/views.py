@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from apps.core.errors import ServiceError
 from apps.core.permissions import acting_user, staff_permission_required
 from apps.core.views import apply_service_error
-from tenants import services
+from tenants import selectors, services
 from tenants.forms import SalonProfileForm, SignupForm
 from tenants.models import Salon
 
@@ -53,6 +53,14 @@ def signup(request: HttpRequest) -> HttpResponse:
             )
             return HttpResponseRedirect(f"{url}login/?welcome=1")
     return render(request, "public/landing.html", _landing_context(request, form), status=400)
+
+
+def subdomain_check(request: HttpRequest) -> HttpResponse:
+    """htmx fragment under the signup form's subdomain field, updated as the person types."""
+    result = selectors.subdomain_availability(request.GET.get("subdomain", ""))
+    return render(
+        request, "public/subdomain_check.html", {"result": result, "platform_domain": settings.PLATFORM_DOMAIN}
+    )
 
 
 @require_POST

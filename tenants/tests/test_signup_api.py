@@ -90,3 +90,27 @@ def test_landing_form_shows_field_errors_and_creates_nothing(public_client, alph
     html = response.content.decode()
     assert 'class="error"' in html
     assert not Salon.objects.filter(subdomain="admin").exists()
+
+
+def test_subdomain_check_api_and_fragment(public_client, alpha):
+    from django.utils import translation
+
+    with translation.override("en"):
+        cases = {
+            "yunshang": (True, "This subdomain is available."),
+            "ALPHA": (False, "This subdomain is already taken."),
+            "admin": (False, "This subdomain is reserved. Please choose another."),
+            "a_b": (False, "Use only lower-case letters"),
+            "": (False, "This field is required."),
+        }
+        for value, (available, reason) in cases.items():
+            body = public_client.get(
+                "/api/v1/signup/subdomain-check/", {"subdomain": value}, HTTP_COOKIE="salon_language=en"
+            ).json()
+            assert body["available"] is available, value
+            assert body["reason"].startswith(reason), (value, body)
+    fragment = public_client.get("/signup/subdomain/", {"subdomain": "yunshang"}, HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200
+    assert "yunshang.localhost" in fragment.content.decode()
+    assert 'hx-get="/signup/subdomain/"' in public_client.get("/").content.decode()
+    assert not Salon.objects.filter(subdomain="yunshang").exists()

@@ -174,3 +174,16 @@ def test_password_too_short_error_is_in_chinese(
 ) -> None:
     errors = _submit_bad_signup(page, salon_server, subdomain=_fresh_subdomain(), password="Zq8x")
     expect(errors.get_by_role("alert")).to_have_text("密码太短，至少需要 8 个字符。", timeout=1000)
+
+
+def test_subdomain_availability_shows_while_typing(salon_server: LiveSalonServer, page: Any) -> None:
+    page.goto(salon_server.public_url("/"))
+    field = page.locator("#signup form").get_by_label("子域名", exact=True)
+    status = page.locator("#id_subdomain-status")
+    field.fill("admin")
+    expect(status).to_have_text("该子域名为系统保留，请选择其他子域名。")
+    fresh = _fresh_subdomain()
+    field.fill(fresh)
+    expect(status).to_contain_text(f"{fresh}.localhost")
+    expect(status).to_contain_text("该子域名可以使用。")
+    expect(status.locator(".ok")).to_be_visible()
