@@ -154,3 +154,13 @@ class SalonLedger:
 
     def created(self) -> list[CreatedSalon]:
         return db_run(salons_except, self.before)
+
+
+# --- page actions -----------------------------------------------------------------------------
+
+
+def sign_in(page: Any, username: str, password: str) -> None:
+    """Fill and submit the salon's (Chinese) sign-in form on the page already open."""
+    page.get_by_label("手机号、电子邮箱或用户名", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import LiveSalonServer, SalonLedger, db_run
+from tests.browser.support import LiveSalonServer, SalonLedger, db_run, sign_in
 
 try:
     from playwright.sync_api import expect
@@ -50,12 +50,6 @@ def _owner_language(schema_name: str, email: str) -> str:
         return User.objects.get(username=email).language
 
 
-def _sign_in(page: Any, email: str) -> None:
-    page.get_by_label("手机号、电子邮箱或用户名", exact=True).fill(email)
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-
-
 def test_signup_sign_in_and_switch_to_english(
     salon_ledger: SalonLedger, salon_server: LiveSalonServer, page: Any, browser: Any
 ) -> None:
@@ -80,7 +74,7 @@ def test_signup_sign_in_and_switch_to_english(
     expect(page.get_by_role("status")).to_have_text("您的门店已创建完成。请使用您设置的电子邮箱和密码登录。")
 
     # The owner signs in with the e-mail and sees the staff app in Chinese.
-    _sign_in(page, email)
+    sign_in(page, email, PASSWORD)
     expect(page).to_have_url(salon_server.salon_url(subdomain, "/"))
     expect(html).to_have_attribute("lang", "zh-hans")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"欢迎，{OWNER_NAME}")
@@ -113,7 +107,7 @@ def test_signup_sign_in_and_switch_to_english(
         other_page = other.new_page()
         other_page.goto(salon_server.salon_url(subdomain, "/login/"))
         expect(other_page.locator("html")).to_have_attribute("lang", "zh-hans")
-        _sign_in(other_page, email)
+        sign_in(other_page, email, PASSWORD)
         expect(other_page).to_have_url(salon_server.salon_url(subdomain, "/"))
         expect(other_page.locator("html")).to_have_attribute("lang", "en")
         expect(other_page.get_by_role("heading", level=1)).to_have_text(f"Welcome, {OWNER_NAME}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import LiveSalonServer, SalonLedger, db_run
+from tests.browser.support import LiveSalonServer, SalonLedger, db_run, sign_in
 
 try:
     from playwright.sync_api import expect
@@ -37,9 +37,7 @@ def _create_salon(subdomain: str) -> None:
 
 def _sign_in(page: Any, server: LiveSalonServer, subdomain: str, username: str, password: str) -> None:
     page.goto(server.salon_url(subdomain, "/login/"))
-    page.get_by_label("手机号、电子邮箱或用户名", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(password)
-    page.get_by_role("button", name="登录", exact=True).click()
+    sign_in(page, username, password)
 
 
 def test_owner_adds_and_deactivates_a_technician(
