@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -46,8 +45,6 @@ class SignupView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        if not getattr(request.tenant, "is_public", False):  # type: ignore[attr-defined]
-            return Response({"detail": _("Sign up on the platform's main address.")}, status=status.HTTP_404_NOT_FOUND)
         raw = request.data if isinstance(request.data, dict) else {}
         result = services.salon_signup(raw=dict(raw), language=getattr(request, "LANGUAGE_CODE", "zh-hans"))
         return Response(
@@ -80,8 +77,6 @@ class SubdomainCheckView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        if not getattr(request.tenant, "is_public", False):  # type: ignore[attr-defined]
-            return Response({"detail": _("Sign up on the platform's main address.")}, status=status.HTTP_404_NOT_FOUND)
         result = selectors.subdomain_availability(request.query_params.get("subdomain", ""))
         return Response({"subdomain": result.subdomain, "available": result.available, "reason": result.reason})
 

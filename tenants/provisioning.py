@@ -75,6 +75,11 @@ def schema_applied_migrations(schema_name: str) -> set[tuple[str, str]]:
         return {(app, name) for app, name in cursor.fetchall()}
 
 
+def template_digest() -> str:
+    """Digest of what the template schema holds now (keys its dumped script)."""
+    return migrations_digest(schema_applied_migrations(TEMPLATE_SCHEMA))
+
+
 def schema_is_current(schema_name: str) -> bool:
     return expected_tenant_migrations() <= schema_applied_migrations(schema_name)
 
@@ -111,7 +116,7 @@ def schema_clone_from_template(schema_name: str) -> None:
     """
     if not schema_exists(TEMPLATE_SCHEMA):
         raise RuntimeError(f"Template schema {TEMPLATE_SCHEMA!r} is missing: run `manage.py migrate_schemas` first.")
-    script = template_script.script_for(migrations_digest(schema_applied_migrations(TEMPLATE_SCHEMA)))
+    script = template_script.script_for(template_digest())
     if script is None:
         CloneSchema().clone_schema(TEMPLATE_SCHEMA, schema_name, "DATA", set_connection=False)
     else:
@@ -122,7 +127,7 @@ def template_script_refresh() -> None:
     """Drop scripts of older template states and dump the current one (after migrating the template)."""
     from tenants.models import TemplateScript
 
-    digest = migrations_digest(schema_applied_migrations(TEMPLATE_SCHEMA))
+    digest = template_digest()
     TemplateScript.objects.exclude(migrations_digest=digest).delete()
     template_script.script_for(digest)
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError, transaction
+from django.http.request import split_domain_port
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
@@ -44,10 +45,8 @@ def salon_domain(subdomain: str) -> str:
 
 def port_from_host(host: str) -> int | None:
     """The port a visitor typed (``localhost:8000`` → 8000), so links to the salon keep it."""
-    if ":" in host and not host.endswith("]"):
-        port = host.rsplit(":", 1)[1]
-        return int(port) if port.isdigit() else None
-    return None
+    _domain, port = split_domain_port(host)
+    return int(port) if port.isdigit() else None
 
 
 def salon_url(salon: Salon, *, scheme: str = "http", port: int | None = None) -> str:

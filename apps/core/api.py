@@ -41,8 +41,6 @@ class TokenView(APIView):
         request=TokenRequestSerializer, responses=inline_serializer("TokenResponse", {"token": serializers.CharField()})
     )
     def post(self, request: Request) -> Response:
-        if getattr(request.tenant, "is_public", False):  # type: ignore[attr-defined]
-            return Response({"detail": _("Sign in on your salon's own address.")}, status=status.HTTP_404_NOT_FOUND)
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(
