@@ -10,6 +10,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.core.errors import CoreError, ServiceError, core_error
@@ -208,16 +209,18 @@ def staff_update(
     return user
 
 
+def _ensure_another_remains(queryset: QuerySet[Any], leaving_pk: int, error: CoreError) -> None:
+    """Refuse when ``leaving_pk`` is the last row of ``queryset`` (the last owner, the last open location).
+
+    Every row is locked in pk order, so two concurrent removals cannot both see "one other left".
+    """
+    remaining = list(queryset.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if not any(pk != leaving_pk for pk in remaining):
+        raise core_error(error)
+
+
 def _ensure_other_owner(user: User) -> None:
-    # Lock every active owner in pk order so two concurrent demotions cannot both pass.
-    owners = list(
-        User.objects.select_for_update()
-        .filter(role=Role.OWNER, is_active=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    if [pk for pk in owners if pk != user.pk] == []:
-        raise core_error(CoreError.LAST_OWNER)
+    _ensure_another_remains(User.objects.filter(role=Role.OWNER, is_active=True), user.pk, CoreError.LAST_OWNER)
 
 
 @transaction.atomic
@@ -309,11 +312,7 @@ def location_update(
         location.phone = phone.strip()
     if is_active is not None and is_active != location.is_active:
         if not is_active:
-            active = list(
-                Location.objects.select_for_update().filter(is_active=True).order_by("pk").values_list("pk", flat=True)
-            )
-            if [pk for pk in active if pk != location.pk] == []:
-                raise core_error(CoreError.LAST_LOCATION)
+            _ensure_another_remains(Location.objects.filter(is_active=True), location.pk, CoreError.LAST_LOCATION)
         location.is_active = is_active
     location.save()
     audit_record(action="location.updated", actor=acting_user, target=location)
