@@ -26,6 +26,23 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set in the environment when DEBUG is off (production).")
     SECRET_KEY = "dev-only-insecure-key-never-used-in-production"  # noqa: S105
 
+# Personal data at rest (SEC-4): Fernet keys for phone and ID numbers, newest first (older keys
+# still decrypt, so keys rotate without a rewrite), and a separate key for the keyed hashes that
+# make encrypted values findable by exact match. Production refuses to start without them.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+SEARCH_HASH_KEY = env.str("SEARCH_HASH_KEY", default="")
+if not (FIELD_ENCRYPTION_KEYS and SEARCH_HASH_KEY):
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS and SEARCH_HASH_KEY must be set in the environment when DEBUG is off."
+        )
+    import base64
+    import hashlib
+
+    _dev_key = hashlib.sha256(f"field-encryption:{SECRET_KEY}".encode()).digest()
+    FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [base64.urlsafe_b64encode(_dev_key).decode()]
+    SEARCH_HASH_KEY = SEARCH_HASH_KEY or hashlib.sha256(f"search-hash:{SECRET_KEY}".encode()).hexdigest()
+
 # The root domain: the public site and console live on it, each salon on a subdomain.
 PLATFORM_DOMAIN = env.str("PLATFORM_DOMAIN", default="localhost").lower()
 PORT = env.int("PORT", default=8000)
@@ -60,6 +77,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "apps.core",
     "apps.messaging",
+    "apps.crm",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

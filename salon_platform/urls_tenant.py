@@ -13,8 +13,10 @@ from tenants import views as tenant_views
 urlpatterns = [
     *common_api_urls(__name__),
     path("api/v1/", include("apps.core.api_urls")),
+    path("api/v1/", include("apps.crm.api_urls")),
     path("api/v1/salon/", tenant_api.SalonProfileView.as_view(), name="api-salon"),
     path("", include("apps.core.urls")),
+    path("clients/", include("apps.crm.urls")),
     path("settings/salon/", tenant_views.salon_profile, name="salon_profile"),
     path("i18n/language/", tenant_views.language_set_public, name="language_public"),
     path("healthz", healthz, name="healthz"),
