@@ -47,6 +47,9 @@ class CoreError(Enum):
     DUPLICATE_LOCATION = "duplicate_location"
     LAST_LOCATION = "last_location"
     PERMISSION_DENIED = "permission_denied"
+    DUPLICATE_STAFF_LEVEL = "duplicate_staff_level"
+    DUPLICATE_STAFF_LEVEL_RANK = "duplicate_staff_level_rank"
+    INVALID_STAFF_LEVEL_RANK = "invalid_staff_level_rank"
 
 
 MESSAGES: dict[CoreError, Promise] = {
@@ -59,6 +62,9 @@ MESSAGES: dict[CoreError, Promise] = {
     CoreError.DUPLICATE_LOCATION: _("A location with this name already exists."),
     CoreError.LAST_LOCATION: _("The salon must keep at least one active location."),
     CoreError.PERMISSION_DENIED: _("You do not have permission to do this."),
+    CoreError.DUPLICATE_STAFF_LEVEL: _("A staff level with this name already exists."),
+    CoreError.DUPLICATE_STAFF_LEVEL_RANK: _("Another staff level already has this rank."),
+    CoreError.INVALID_STAFF_LEVEL_RANK: _("The rank must be a whole number from 0 to 1000."),
 }
 
 FIELDS: dict[CoreError, str] = {
@@ -67,6 +73,9 @@ FIELDS: dict[CoreError, str] = {
     CoreError.DUPLICATE_PHONE: "phone",
     CoreError.ROLE_NOT_ASSIGNABLE: "role",
     CoreError.DUPLICATE_LOCATION: "name",
+    CoreError.DUPLICATE_STAFF_LEVEL: "name",
+    CoreError.DUPLICATE_STAFF_LEVEL_RANK: "rank",
+    CoreError.INVALID_STAFF_LEVEL_RANK: "rank",
 }
 
 STATUS: dict[CoreError, int] = {CoreError.PERMISSION_DENIED: 403}

@@ -123,3 +123,26 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class StaffLevel(models.Model):
+    """A technician's grade (助理 / 发型师 / 资深发型师 / 总监). Catalogue price rules and staff
+    profiles both refer to it; ``rank`` orders the levels, higher is more senior."""
+
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(_("name"), max_length=50)
+    rank = models.IntegerField(_("rank"), help_text=_("Higher is more senior."))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("staff level")
+        verbose_name_plural = _("staff levels")
+        ordering = ["rank", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="staff_level_name_unique_ci"),
+            models.UniqueConstraint(fields=["rank"], name="staff_level_rank_unique"),
+            models.CheckConstraint(condition=models.Q(rank__gte=0), name="staff_level_rank_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

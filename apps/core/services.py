@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import CoreError, ServiceError, core_error
-from apps.core.models import AuditEntry, Location, User
+from apps.core.models import AuditEntry, Location, StaffLevel, User
 from apps.core.roles import ASSIGNABLE, MATRIX, PERMISSIONS, Role
 from apps.core.validators import normalize_phone
 
@@ -317,3 +318,80 @@ def location_update(
     location.save()
     audit_record(action="location.updated", actor=acting_user, target=location)
     return location
+
+
+# --- staff levels ------------------------------------------------------------------------------
+
+STAFF_LEVEL_MAX_RANK = 1000
+
+
+def _staff_level_checks(*, name: str, rank: int, exclude_pk: int | None = None) -> None:
+    if not name:
+        raise ServiceError(CoreError.INVALID, _("Enter a name."), field="name")
+    if len(name) > StaffLevel._meta.get_field("name").max_length:  # type: ignore[operator]
+        raise ServiceError(CoreError.INVALID, _("The name is too long."), field="name")
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank <= STAFF_LEVEL_MAX_RANK:
+        raise core_error(CoreError.INVALID_STAFF_LEVEL_RANK)
+    others = StaffLevel.objects.exclude(pk=exclude_pk) if exclude_pk else StaffLevel.objects.all()
+    if others.filter(name__iexact=name).exists():
+        raise core_error(CoreError.DUPLICATE_STAFF_LEVEL)
+    if others.filter(rank=rank).exists():
+        raise core_error(CoreError.DUPLICATE_STAFF_LEVEL_RANK)
+
+
+def _staff_level_save(level: StaffLevel) -> None:
+    try:
+        with transaction.atomic():
+            level.save()
+    except IntegrityError as exc:  # a concurrent write took the name or rank between check and save
+        text = str(exc)
+        if "staff_level_name_unique_ci" in text:
+            raise core_error(CoreError.DUPLICATE_STAFF_LEVEL) from exc
+        if "staff_level_rank_unique" in text:
+            raise core_error(CoreError.DUPLICATE_STAFF_LEVEL_RANK) from exc
+        raise
+
+
+@transaction.atomic
+def staff_level_create(*, name: str, rank: int, acting_user: User | None = None) -> StaffLevel:
+    """Add a staff level. Names are unique whatever their case, ranks are unique."""
+    name = (name or "").strip()
+    _staff_level_checks(name=name, rank=rank)
+    level = StaffLevel(name=name, rank=rank)
+    _staff_level_save(level)
+    audit_record(action="staff_level.created", actor=acting_user, target=level, data={"name": name, "rank": rank})
+    return level
+
+
+@transaction.atomic
+def staff_level_update(
+    *,
+    level: StaffLevel,
+    acting_user: User | None,
+    name: str | None = None,
+    rank: int | None = None,
+    is_active: bool | None = None,
+) -> StaffLevel:
+    """Rename, re-rank, deactivate or reactivate a staff level. A deactivated level keeps its price
+    rules and the staff who hold it; it is no longer offered for new assignments."""
+    level = StaffLevel.objects.select_for_update().get(pk=level.pk)
+    new_name = level.name if name is None else name.strip()
+    new_rank = level.rank if rank is None else rank
+    _staff_level_checks(name=new_name, rank=new_rank, exclude_pk=level.pk)
+    changed = [
+        field
+        for field, value in (("name", new_name), ("rank", new_rank), ("is_active", is_active))
+        if value is not None and getattr(level, field) != value
+    ]
+    if not changed:
+        return level
+    level.name, level.rank = new_name, new_rank
+    if is_active is not None:
+        level.is_active = is_active
+    _staff_level_save(level)
+    audit_record(action="staff_level.updated", actor=acting_user, target=level, data={"changed": changed})
+    return level
+
+
+def staff_level_deactivate(*, level: StaffLevel, acting_user: User | None) -> StaffLevel:
+    return staff_level_update(level=level, acting_user=acting_user, is_active=False)

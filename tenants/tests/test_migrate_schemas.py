@@ -23,12 +23,15 @@ def _trigger_exists(schema: str) -> bool:
 
 
 def _roll_back_last_core_migration(schema: str) -> None:
-    """Make a schema one migration behind, as if it had been created before core.0002 existed."""
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP TRIGGER core_auditentry_append_only ON "{schema}".core_auditentry')
-        cursor.execute(
-            f"DELETE FROM \"{schema}\".django_migrations WHERE app = 'core' AND name = '0002_audit_append_only'"
-        )
+    """Make a schema behind, as if it had been created before core.0002 existed: core.0002 and every
+    migration that depends on it (later apps build on core) are unapplied in that schema."""
+    from django.db.migrations.executor import MigrationExecutor
+    from django_tenants.utils import schema_context
+
+    with schema_context(schema):
+        executor = MigrationExecutor(connection)
+        executor.migrate([("core", "0001_initial")])
+    connection.set_schema_to_public()
 
 
 def test_noop_run_skips_every_current_schema(alpha, beta):
