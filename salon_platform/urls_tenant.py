@@ -14,6 +14,8 @@ urlpatterns = [
     *common_api_urls(__name__),
     path("api/v1/", include("apps.core.api_urls")),
     path("api/v1/", include("apps.crm.api_urls")),
+    path("api/v1/", include("apps.catalog.api_urls")),
+    path("api/v1/", include("apps.scheduling.api_urls")),
     path("api/v1/salon/", tenant_api.SalonProfileView.as_view(), name="api-salon"),
     path("", include("apps.core.urls")),
     path("clients/", include("apps.crm.urls")),

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core import selectors, services
+from apps.core import services
 from apps.core.db import current_schema
 from apps.core.models import Location, User
 from apps.core.permissions import HasRolePermission, acting_user
@@ -104,69 +104,6 @@ class StaffSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "username", "name", "email", "phone", "role", "language", "locations", "is_active", "password"]
         read_only_fields = ["id", "username", "language", "is_active"]
-
-
-class StaffListView(GenericAPIView):
-    permission_classes = [HasRolePermission]
-    required_permission = "manage_staff"
-    serializer_class = StaffSerializer
-
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.staff_list()
-
-    def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(StaffSerializer(page, many=True).data)
-
-    def post(self, request: Request) -> Response:
-        data = StaffSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        user = services.staff_create(
-            name=v["name"],
-            role=v["role"],
-            email=v.get("email", ""),
-            phone=v.get("phone", ""),
-            password=v.get("password"),
-            locations=v.get("locations", []),
-            acting_user=acting_user(request),
-        )
-        return Response(StaffSerializer(user).data, status=status.HTTP_201_CREATED)
-
-
-class StaffDetailView(GenericAPIView):
-    permission_classes = [HasRolePermission]
-    required_permission = "manage_staff"
-    read_permission = "manage_staff"
-    serializer_class = StaffSerializer
-
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.staff_list()
-
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(StaffSerializer(get_object_or_404(self.get_queryset(), pk=pk)).data)
-
-    def patch(self, request: Request, pk: int) -> Response:
-        member = get_object_or_404(User, pk=pk)
-        data = StaffSerializer(member, data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        user = services.staff_update(
-            user=member,
-            acting_user=acting_user(request),
-            name=v.get("name"),
-            email=v.get("email"),  # type: ignore[arg-type]
-            phone=v.get("phone"),
-            role=v.get("role"),
-            locations=v.get("locations"),
-        )
-        return Response(StaffSerializer(user).data)
-
-    def delete(self, request: Request, pk: int) -> Response:
-        """Deactivate (staff are never deleted: their history stays)."""
-        member = get_object_or_404(User, pk=pk)
-        services.staff_deactivate(user=member, acting_user=acting_user(request))  # type: ignore[arg-type]
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

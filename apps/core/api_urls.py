@@ -5,8 +5,6 @@ from apps.core import api
 urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
     path("me/", api.MeView.as_view(), name="api-me"),
-    path("staff/", api.StaffListView.as_view(), name="api-staff-list"),
-    path("staff/<int:pk>/", api.StaffDetailView.as_view(), name="api-staff-detail"),
     path("locations/", api.LocationListView.as_view(), name="api-location-list"),
     path("locations/<int:pk>/", api.LocationDetailView.as_view(), name="api-location-detail"),
 ]

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from apps.scheduling import api
+
+urlpatterns = [
+    path("staff/", api.StaffListView.as_view(), name="api-staff-list"),
+    path("staff/<int:pk>/", api.StaffDetailView.as_view(), name="api-staff-detail"),
+    path("staff-groups/", api.StaffGroupListView.as_view(), name="api-staff-group-list"),
+    path("staff-groups/<int:pk>/", api.StaffGroupDetailView.as_view(), name="api-staff-group-detail"),
+]
