@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/v1/", include("apps.scheduling.api_urls")),
     path("api/v1/salon/", tenant_api.SalonProfileView.as_view(), name="api-salon"),
     path("", include("apps.core.urls")),
+    path("settings/catalog/", include("apps.catalog.urls")),
+    path("", include("apps.scheduling.urls")),
     path("clients/", include("apps.crm.urls")),
     path("settings/salon/", tenant_views.salon_profile, name="salon_profile"),
     path("i18n/language/", tenant_views.language_set_public, name="language_public"),

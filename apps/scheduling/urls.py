@@ -1,0 +1,12 @@
+from django.urls import path
+
+from apps.scheduling import views
+
+app_name = "scheduling"
+
+urlpatterns = [
+    path("settings/staff/<int:pk>/profile/", views.staff_profile, name="staff_profile"),
+    path("settings/catalog/staff-groups/", views.group_list, name="group_list"),
+    path("settings/catalog/staff-groups/<int:pk>/", views.group_edit, name="group_edit"),
+    path("settings/catalog/staff-groups/<int:pk>/delete/", views.group_delete, name="group_delete"),
+]
