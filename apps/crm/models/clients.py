@@ -249,6 +249,8 @@ class Client(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.erased_at is not None:
+            return str(_("Erased client #%(id)s") % {"id": self.pk})
         return self.name
 
     @property
