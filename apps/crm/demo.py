@@ -30,7 +30,7 @@ CLIENTS = [
     ("孙悦", "13920202020", "female", datetime.date(1991, 4, 4), True, "", "", "walk_in"),
     ("欧阳娜娜", "13630303030", "female", datetime.date(1999, 12, 25), False, "", "", "xiaohongshu"),
     ("马超", "13740404040", "male", datetime.date(1986, 8, 15), False, "", "", "advert"),
-    ("Emily Chen", "+447700900123", "female", datetime.date(1994, 3, 3), False, "Nut allergy", "", "online_booking"),
+    ("Emily Chen", "+447911123456", "female", datetime.date(1994, 3, 3), False, "Nut allergy", "", "online_booking"),
 ]
 SERVICES = [("洗剪吹", 8800), ("烫发", 38800), ("染发", 32800), ("深层补水护理", 26800), ("头皮护理", 19800)]
 
