@@ -59,7 +59,9 @@ class ClientSerializer(serializers.ModelSerializer):
     phone_alt = serializers.CharField(required=False, allow_blank=True, max_length=30)
     id_number = serializers.CharField(required=False, allow_blank=True, max_length=30)
     gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True)
-    source = serializers.ChoiceField(choices=Source.choices, required=False, allow_blank=True)
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # the model field, not DRF's Field.source
+        choices=Source.choices, required=False, allow_blank=True
+    )
     skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False, allow_blank=True)
     tags = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, write_only=True)
     referrer = serializers.PrimaryKeyRelatedField(
@@ -163,8 +165,10 @@ class ClientListView(GenericAPIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         client = client_services.client_create(acting_user=acting_user(request), tags=fields.pop("tags", ()), **fields)
-        client = selectors.client_get(pk=client.pk)
-        return Response(ClientSerializer(client, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ClientSerializer(selectors.client_get(pk=client.pk), context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ClientDetailView(GenericAPIView):

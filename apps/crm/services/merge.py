@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from apps.core.models import User
@@ -133,7 +133,9 @@ def client_merge_undo(*, merge: ClientMerge, acting_user: User | None) -> Client
         if field in JOINED_FIELDS or field.endswith("_id"):
             setattr(survivor, field, previous)
         else:
-            setattr(survivor, field, Client._meta.get_field(field).to_python(previous))
+            model_field = Client._meta.get_field(field)
+            assert isinstance(model_field, models.Field)
+            setattr(survivor, field, model_field.to_python(previous))
     _derive(survivor)
     _save(survivor, update_fields=[*filled.keys(), *DERIVED_FIELDS])
 

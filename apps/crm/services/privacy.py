@@ -96,7 +96,7 @@ def client_personal_data(*, client: Client, acting_user: User | None) -> dict[st
     data: dict[str, Any] = {
         "exported_at": timezone.now().isoformat(),
         "profile": {field: _plain(getattr(client, field)) for field in PROFILE_FIELDS},
-        "tier": client.tier.name if client.tier_id else None,
+        "tier": client.tier.name if client.tier is not None else None,
         "tags": list(ClientTag.objects.filter(client=client).order_by("tag__name").values_list("tag__name", flat=True)),
         "purchases": _rows(
             PurchaseLine.objects.filter(client=client).order_by("occurred_at", "id"),
@@ -180,8 +180,8 @@ def client_erase(*, client: Client, acting_user: User | None, reason: str = "") 
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.erased_at is not None:
         raise crm_error(CrmError.CLIENT_INACTIVE)
-    files = [p.image.name for p in ClientPhoto.objects.filter(client=client)]
-    if client.photo:
+    files = [p.image.name for p in ClientPhoto.objects.filter(client=client) if p.image.name]
+    if client.photo and client.photo.name:
         files.append(client.photo.name)
     ClientPhoto.objects.filter(client=client).delete()
     SkinRecord.objects.filter(client=client).delete()

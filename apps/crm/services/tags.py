@@ -148,30 +148,30 @@ def rule_members(tag: Tag, *, now: datetime.datetime | None = None) -> set[int]:
     purchases = PurchaseLine.objects.filter(client__is_active=True)
     if tag.rule == TagRule.SPEND_OVER:
         since = now - datetime.timedelta(days=round(30.4375 * (tag.rule_months or 0)))
-        rows = (
+        spenders = (
             purchases.filter(occurred_at__gte=since)
             .values("client_id")
             .annotate(spend=Sum("amount"))
-            .filter(spend__gte=tag.rule_amount)
+            .filter(spend__gte=tag.rule_amount or 0)
         )
-        return {row["client_id"] for row in rows}
+        return {row["client_id"] for row in spenders}
     if tag.rule == TagRule.VISITS_AT_LEAST:
         since = now - datetime.timedelta(days=round(30.4375 * (tag.rule_months or 0)))
         visit = Coalesce(
             NullIf("visit_reference", Value("")),
             Cast(TruncDate("occurred_at", tzinfo=tz), output_field=PurchaseLine._meta.get_field("item_name")),
         )
-        rows = (
+        regulars = (
             purchases.filter(occurred_at__gte=since, amount__gt=0)
             .values("client_id")
             .annotate(visits=Count(visit, distinct=True))
-            .filter(visits__gte=tag.rule_count)
+            .filter(visits__gte=tag.rule_count or 0)
         )
-        return {row["client_id"] for row in rows}
+        return {row["client_id"] for row in regulars}
     if tag.rule == TagRule.LAPSED:
         before = now - datetime.timedelta(days=tag.rule_days or 0)
-        rows = purchases.values("client_id").annotate(last=Max("occurred_at")).filter(last__lt=before)
-        return {row["client_id"] for row in rows}
+        lapsed = purchases.values("client_id").annotate(last=Max("occurred_at")).filter(last__lt=before)
+        return {row["client_id"] for row in lapsed}
     if tag.rule == TagRule.BIRTHDAY_THIS_MONTH:
         from apps.crm.services.clients import client_next_birthday
 

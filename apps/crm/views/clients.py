@@ -51,19 +51,19 @@ def client_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    tags = list(Tag.objects.order_by("name"))
     context = {
         "page": page,
         "clients": list(page.object_list),
         "query_string": query.urlencode(),
-        "tags": list(Tag.objects.order_by("name")),
-        "manual_tags": [],
+        "tags": tags,
+        "manual_tags": [t for t in tags if not t.rule],
         "tiers": list(MembershipTier.objects.order_by("rank")),
         "sources": Source.choices,
         "filters": request.GET,
         "can_see_contact": _can_see_contact(request),
         "page_sizes": PAGE_SIZES,
     }
-    context["manual_tags"] = [t for t in context["tags"] if not t.rule]
     template = "crm/_client_rows.html" if request.htmx else "crm/client_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
