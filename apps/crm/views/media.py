@@ -355,7 +355,11 @@ def course_detail(request: HttpRequest, pk: int, course_id: int) -> HttpResponse
                 course=course, acting_user=acting_user(request), **form.cleaned_data
             )
         except ServiceError as error:
-            apply_service_error(form, error)
+            if error.errors:
+                apply_service_error(form, error)
+            else:  # the course is full or finished: nothing to correct in the form
+                messages.error(request, error.message)
+                return redirect("crm:client_course", pk=client.pk, course_id=course.pk)
         else:
             messages.success(request, _("Session %(number)d was recorded.") % {"number": session.number})
             return redirect("crm:client_course", pk=client.pk, course_id=course.pk)
