@@ -116,7 +116,11 @@ class PhotoListView(ClientScopedView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.client_photos(client=self.client(), kind=self.request.query_params.get("kind"))
 
-    @extend_schema(parameters=[OpenApiParameter("kind", str, enum=PhotoKind.values)])
+    @extend_schema(
+        operation_id="clients_photos_list",
+        parameters=[OpenApiParameter("kind", str, enum=PhotoKind.values)],
+        responses=PhotoSerializer(many=True),
+    )
     def get(self, request: Request, client_id: int) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(PhotoSerializer(page, many=True, context={"request": request}).data)
@@ -187,6 +191,7 @@ class SkinRecordListView(ClientScopedView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.skin_records(client=self.client())
 
+    @extend_schema(operation_id="clients_skin_records_list", responses=SkinRecordSerializer(many=True))
     def get(self, request: Request, client_id: int) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SkinRecordSerializer(page, many=True).data)
@@ -287,6 +292,7 @@ class CourseListView(ClientScopedView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.treatment_courses(client=self.client())
 
+    @extend_schema(operation_id="clients_courses_list", responses=CourseSerializer(many=True))
     def get(self, request: Request, client_id: int) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(CourseSerializer(page, many=True).data)
@@ -344,6 +350,7 @@ class CourseSessionListView(ClientScopedView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return self.course().sessions.prefetch_related("photos").order_by("number")
 
+    @extend_schema(operation_id="clients_courses_sessions_list", responses=SessionSerializer(many=True))
     def get(self, request: Request, client_id: int, course_id: int) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SessionSerializer(page, many=True).data)
