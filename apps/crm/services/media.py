@@ -266,6 +266,23 @@ def _files_delete(names: list[str]) -> None:
         default_storage.delete(name)
 
 
+def client_media_erase(*, client: Client, acting_user: User | None) -> dict[str, int]:
+    """Erase every photo (rows, then files once committed), skin record and treatment course
+    of a client, for an erasure request (PIPL); audited with the counts, not the content."""
+    with transaction.atomic():
+        photos = list(ClientPhoto.objects.filter(client=client).select_for_update())
+        names = [name for photo in photos for name in (str(photo.image.name), photo_thumb_name(photo))]
+        counts = {
+            "photos": ClientPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()[0],
+            "sessions": TreatmentSession.objects.filter(course__client=client).delete()[0],
+            "courses": TreatmentCourse.objects.filter(client=client).delete()[0],
+            "skin_records": SkinRecord.objects.filter(client=client).delete()[0],
+        }
+        audit_record(action="crm.media_erase", actor=acting_user, target=client, data=counts)
+        transaction.on_commit(lambda: _files_delete(names))
+    return counts
+
+
 # --- skin records -------------------------------------------------------------------------------
 
 SKIN_RECORD_FIELDS = ("recorded_on", "area", "symptoms", "skin_type", "plan", "products_advised", "next_review_on")

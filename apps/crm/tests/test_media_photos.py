@@ -486,3 +486,41 @@ def test_the_photos_section_shows_the_latest_six_thumbnails(alpha, ana):
     shown = [p for p in photos if p.token in html]
     assert shown == photos[2:]
     assert f"/clients/{ana.pk}/photos/compare/" in html
+
+
+def test_erasing_a_clients_media_removes_rows_and_files_of_that_client_only(
+    alpha, ana, media_root, django_capture_on_commit_callbacks
+):
+    from apps.crm.models import SkinRecord, TreatmentCourse, TreatmentSession
+    from apps.crm.services.media import (
+        client_media_erase,
+        skin_record_create,
+        treatment_course_create,
+        treatment_session_record,
+    )
+
+    # given Ana's photos, skin record and course, and another client's photo
+    bo = new_client(alpha, "Bo Wang")
+    kept = _upload(alpha, bo, image_bytes())
+    with schema_context(alpha.schema):
+        owner = owner_of(alpha)
+        course = treatment_course_create(
+            client=ana, name="Lift", planned_sessions=3, started_on=days_ago(9), acting_user=owner
+        )
+        session = treatment_session_record(course=course, performed_on=days_ago(2), acting_user=owner)
+        skin_record_create(
+            client=ana, recorded_on=days_ago(2), area="Neck", symptoms="Dry", plan="Oil", acting_user=owner
+        )
+    _upload(alpha, ana, image_bytes(), session=session)
+    _upload(alpha, ana, image_bytes())
+    # when
+    with schema_context(alpha.schema), django_capture_on_commit_callbacks(execute=True):
+        counts = client_media_erase(client=ana, acting_user=owner)
+    # then
+    assert counts == {"photos": 2, "sessions": 1, "courses": 1, "skin_records": 1}
+    with schema_context(alpha.schema):
+        assert list(ClientPhoto.objects.values_list("pk", flat=True)) == [kept.pk]
+        assert not SkinRecord.objects.exists()
+        assert not TreatmentCourse.objects.exists() and not TreatmentSession.objects.exists()
+        assert AuditEntry.objects.get(action="crm.media_erase").data == counts
+    assert stored_files(media_root) == sorted([kept.image.name, photo_thumb_name(kept)])
