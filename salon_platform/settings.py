@@ -210,6 +210,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media"))
+# Client photos (CRM-9): the largest upload accepted, and the most pixels an image may declare
+# (a tiny file can claim enormous dimensions and exhaust memory when decoded).
+CLIENT_PHOTO_MAX_BYTES = env.int("CLIENT_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+CLIENT_PHOTO_MAX_PIXELS = env.int("CLIENT_PHOTO_MAX_PIXELS", default=50_000_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
