@@ -463,3 +463,13 @@ def treatment_course_set_status(*, course: TreatmentCourse, status: str, acting_
         course.status = status
         course.save(update_fields=["status"])
     return course
+
+
+@transaction.atomic
+def client_profile_photo_set(*, client: Client, photo: ClientPhoto | None, acting_user: User | None) -> Client:
+    """Make one of the client's own photos their profile photo (or clear it)."""
+    if photo is not None and photo.client_id != client.pk:
+        raise crm_error(CrmError.NOT_AN_IMAGE, field="photo")
+    Client.objects.filter(pk=client.pk).update(photo=photo)
+    client.photo = photo
+    return client

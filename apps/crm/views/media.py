@@ -238,6 +238,17 @@ def photo_delete(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
     return redirect("crm:client_photos", pk=pk)
 
 
+@staff_permission_required("manage_clients")
+@require_POST
+def photo_profile(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
+    """Use this photo as the client's profile photo."""
+    client = _client(pk)
+    photo = get_object_or_404(ClientPhoto, pk=photo_id, client_id=pk)
+    services.client_profile_photo_set(client=client, photo=photo, acting_user=acting_user(request))
+    messages.success(request, _("Profile photo changed."))
+    return redirect("crm:client_detail", pk=pk)
+
+
 # --- skin records -------------------------------------------------------------------------------
 
 
@@ -432,6 +443,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/photos/", photo_gallery, name="client_photos"),
     path("<int:pk>/photos/compare/", photo_compare, name="client_photo_compare"),
     path("<int:pk>/photos/<int:photo_id>/delete/", photo_delete, name="client_photo_delete"),
+    path("<int:pk>/photos/<int:photo_id>/profile/", photo_profile, name="client_photo_profile"),
     path("<int:pk>/photos/<str:token>/", photo_file, name="client_photo_file"),
     path("<int:pk>/photos/<str:token>/thumb/", photo_thumb, name="client_photo_thumb"),
     path("<int:pk>/skin-records/", skin_record_list, name="client_skin_records"),
