@@ -253,6 +253,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several "status" fields with different choices: name their enums after what they are.
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintStatusEnum": "apps.crm.models.interactions.ComplaintStatus",
+        "FollowUpStatusEnum": "apps.crm.models.interactions.FollowUpStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
