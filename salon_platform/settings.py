@@ -257,6 +257,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several "status" fields with different choices: name their enums after what they are.
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintStatusEnum": "apps.crm.models.interactions.ComplaintStatus",
+        "FollowUpStatusEnum": "apps.crm.models.interactions.FollowUpStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -282,7 +287,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "refill-salon-pool": {"task": "tenants.pool_refill", "schedule": 60.0},
+    # Salon-level tasks go through tenants.for_each_salon, which queues them in every salon's schema.
+    "follow-up-reminders": {
+        "task": "tenants.for_each_salon",
+        "schedule": 300.0,
+        "args": ["crm.follow_up_reminders"],
+    },
 }
+# Follow-up reminders go out from this hour of the salon's day on (CRM-6).
+CRM_FOLLOW_UP_REMINDER_HOUR = env.int("CRM_FOLLOW_UP_REMINDER_HOUR", default=8)
 
 # --- logging and errors -----------------------------------------------------
 
