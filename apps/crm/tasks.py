@@ -1,0 +1,6 @@
+"""Celery tasks of the clients app, one module per topic; importing them here registers them
+with autodiscovery (which looks for ``<app>.tasks``)."""
+
+from apps.crm.tasks_interactions import follow_up_reminders
+
+__all__ = ["follow_up_reminders"]
