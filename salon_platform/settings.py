@@ -212,8 +212,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media"))
-# Largest product image or staff photo accepted (checked with Pillow in apps.core.uploads).
+# Largest product image or staff photo accepted, and the most pixels it may declare (checked with
+# Pillow in apps.core.uploads).
 UPLOAD_IMAGE_MAX_BYTES = env.int("UPLOAD_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=50_000_000)
 # Client photos (CRM-9): the largest upload accepted, and the most pixels an image may declare
 # (a tiny file can claim enormous dimensions and exhaust memory when decoded).
 CLIENT_PHOTO_MAX_BYTES = env.int("CLIENT_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)

@@ -238,11 +238,12 @@ class PriceRule(models.Model):
     service = models.ForeignKey(
         Service, on_delete=models.CASCADE, related_name="price_rules", verbose_name=_("service")
     )
+    # A rule for a tier that no longer exists means nothing: it goes with the tier.
     tier = models.ForeignKey(
         "crm.MembershipTier",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="+",
         verbose_name=_("membership tier"),
     )

@@ -52,10 +52,16 @@ def image_problem(upload: UploadedFile) -> str | None:
     try:
         upload.seek(0)
         with Image.open(upload) as image:
+            # A tiny file can declare enormous dimensions and exhaust memory when decoded.
+            width, height = image.size
+            if width * height > settings.UPLOAD_IMAGE_MAX_PIXELS:
+                return _("The image is too large: at most %(pixels)s million pixels.") % {
+                    "pixels": f"{settings.UPLOAD_IMAGE_MAX_PIXELS / 1_000_000:g}"
+                }
             image.verify()
             if image.format not in IMAGE_FORMATS:
                 return _("The image must be a PNG, JPEG, WebP or GIF file.")
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return _("This file is not an image.")
     finally:
         upload.seek(0)

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='pricerule',
             name='tier',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crm.membershiptier', verbose_name='membership tier'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='crm.membershiptier', verbose_name='membership tier'),
         ),
         migrations.AddConstraint(
             model_name='pricerule',

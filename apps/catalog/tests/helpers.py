@@ -40,7 +40,6 @@ def level(name: str, rank: int, *, actor: Any = None) -> Any:
 
 
 def tier(name: str, rank: int) -> Any:
-    """A membership tier. crm offers no service to create one yet, so this writes the row directly."""
-    from apps.crm.models import MembershipTier
+    from apps.crm.services.tags import tier_create
 
-    return MembershipTier.objects.create(name=name, rank=rank)
+    return tier_create(name=name, rank=rank, acting_user=None)

@@ -147,3 +147,14 @@ def test_price_rules_stay_in_their_salon(alpha, beta):
         director = level("Director", 40)
         assert selectors.service_price(service=cut, staff_level=director) == 12800
         assert list(selectors.price_rule_list()) == []
+
+
+def test_deleting_a_tier_removes_its_rules(grid):
+    from apps.crm.services.tags import tier_delete
+
+    # when the gold tier (held by no client) is deleted
+    tier_delete(tier=grid["gold"], acting_user=grid["owner"])
+    # then its rules went with it; the level rule stays
+    assert list(PriceRule.objects.values_list("tier_id", "staff_level_id", "price")) == [
+        (None, grid["director"].pk, 23800)
+    ]

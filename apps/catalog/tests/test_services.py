@@ -572,3 +572,14 @@ def test_staff_level_rules(in_alpha):
         ("Hair stylist", 25, False),
     ]
     assert AuditEntry.objects.filter(action__startswith="staff_level.").count() == 4
+
+
+def test_product_image_may_not_declare_too_many_pixels(in_alpha, settings, tmp_path):
+    # given a small file whose picture is larger than the limit
+    settings.MEDIA_ROOT = tmp_path
+    settings.UPLOAD_IMAGE_MAX_PIXELS = 100 * 100
+    # when
+    error = refused(services.product_create, name="Big", price=1, image=png(size=(101, 100)))
+    # then
+    assert error.errors == {"image": ["The image is too large: at most 0.01 million pixels."]}
+    assert not Product.objects.exists()
