@@ -1,0 +1,67 @@
+"""The demo catalogue (apps.catalog.demo) and demo staff profiles: realistic, and safe to seed twice."""
+
+from __future__ import annotations
+
+from django_tenants.utils import schema_context
+
+from apps.catalog import demo, selectors
+from apps.catalog.models import CourseCardTemplate, Package, PriceRule, Product, Service, ServiceMaterial
+from apps.core.models import AuditEntry, StaffLevel
+from apps.crm import demo as crm_demo
+from apps.crm.models import MembershipTier
+from apps.scheduling import demo as scheduling_demo
+from apps.scheduling.models import StaffProfile
+from tests.fixtures import make_staff
+
+
+def _counts() -> tuple[int, ...]:
+    return (
+        Service.objects.count(),
+        Product.objects.count(),
+        ServiceMaterial.objects.count(),
+        Package.objects.count(),
+        CourseCardTemplate.objects.count(),
+        StaffLevel.objects.count(),
+        PriceRule.objects.count(),
+        StaffProfile.objects.count(),
+        AuditEntry.objects.count(),
+    )
+
+
+def test_demo_catalogue_and_profiles_twice(alpha, beta):
+    # given the demo staff and membership tiers
+    for username in ("tech", "tech2", "manager"):
+        make_staff(alpha, role="technician" if username != "manager" else "manager", username=username)
+    with schema_context(alpha.schema):
+        crm_demo.seed()
+        # when seeded
+        demo.seed()
+        scheduling_demo.seed()
+        first = _counts()
+        # then a realistic catalogue exists
+        assert first[:7] == (11, 7, 5, 1, 2, 4, 15)
+        cut = Service.objects.get(name="女士精剪")
+        gold = MembershipTier.objects.get(name="金卡会员")
+        director = StaffLevel.objects.get(name="总监")
+        assert selectors.service_price(service=cut) == 12800
+        assert selectors.service_price(service=cut, staff_level=director) == 22800
+        assert selectors.service_price(service=cut, tier=gold) == 10800
+        assert selectors.service_price(service=cut, tier=gold, staff_level=director) == 19800
+        tech2 = StaffProfile.objects.get(user__username="tech2")
+        assert (tech2.level.name, tech2.group.name) == ("资深发型师", "染烫组")
+        assert "数码烫" in set(tech2.skills.values_list("name", flat=True))
+        # when seeded again, nothing changes
+        demo.seed()
+        scheduling_demo.seed()
+        assert _counts() == first
+    with schema_context(beta.schema):
+        assert Service.objects.count() == 0
+
+
+def test_demo_without_tiers_then_with_them(alpha):
+    with schema_context(alpha.schema):
+        demo.seed()
+        assert PriceRule.objects.filter(tier__isnull=False).count() == 0
+        crm_demo.seed()
+        demo.seed()
+        assert PriceRule.objects.filter(tier__isnull=False).count() == 6
