@@ -255,6 +255,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# --- clients -----------------------------------------------------------------
+
+# Client import (CRM-7): uploads over these limits are refused. Files of up to
+# CLIENT_IMPORT_INLINE_ROWS rows are checked and imported within the request; larger ones by
+# a Celery task that writes its progress to the import every CLIENT_IMPORT_BATCH_SIZE rows.
+CLIENT_IMPORT_MAX_BYTES = env.int("CLIENT_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+CLIENT_IMPORT_MAX_ROWS = env.int("CLIENT_IMPORT_MAX_ROWS", default=50_000)
+CLIENT_IMPORT_INLINE_ROWS = env.int("CLIENT_IMPORT_INLINE_ROWS", default=500)
+CLIENT_IMPORT_BATCH_SIZE = env.int("CLIENT_IMPORT_BATCH_SIZE", default=500)
+
 # --- Celery -----------------------------------------------------------------
 
 
