@@ -32,7 +32,8 @@ class TenantSessionGuardMiddleware:
 
 class LanguageAndTimezoneMiddleware:
     """Staff see their own language (Simplified Chinese unless they chose English);
-    visitors see the language cookie's, else Chinese. Times show in the salon's zone."""
+    visitors see the language cookie's, else Chinese; API calls may ask by Accept-Language.
+    Times show in the salon's zone."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -45,6 +46,13 @@ class LanguageAndTimezoneMiddleware:
             language = getattr(user, "language", None)
         if language not in self.languages:
             language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if (
+            language not in self.languages
+            and request.path.startswith("/api/")
+            and "HTTP_ACCEPT_LANGUAGE" in request.META
+        ):
+            # API clients (token users are known only inside the view) say what they read.
+            language = translation.get_language_from_request(request)
         if language not in self.languages:
             language = settings.LANGUAGE_CODE
         translation.activate(language)

@@ -16,6 +16,13 @@ class Module:
     summary: Promise
     coming: list[Promise] = field(default_factory=list)
     url_name: str | None = None  # set once the module is built
+    path_prefix: str | None = None  # marks the module current for every page under it
+
+    @property
+    def url(self) -> str:
+        from django.urls import reverse
+
+        return reverse(self.url_name) if self.url_name else reverse("core:module", args=[self.slug])
 
 
 MODULES: list[Module] = [
@@ -29,6 +36,8 @@ MODULES: list[Module] = [
             _("Search by name, phone, last four digits or pinyin initials"),
             _("Import and export"),
         ],
+        url_name="crm:client_list",
+        path_prefix="/clients/",
     ),
     Module(
         "calendar",

@@ -72,6 +72,8 @@ def module_page(request: HttpRequest, slug: str) -> HttpResponse:
     module = MODULES_BY_SLUG.get(slug)
     if module is None:
         raise Http404
+    if module.url_name:
+        return redirect(module.url)
     return render(request, "core/module.html", {"module": module})
 
 

@@ -22,6 +22,8 @@ class MergeParticipant:
 
     def move(self, *, source_id: int, target_id: int) -> list[int]:
         rows = self.model._default_manager.filter(**{f"{self.field}_id": source_id})
+        if self.model is self._client_model():
+            rows = rows.exclude(pk=target_id)  # the survivor never becomes its own referrer
         if self.unique_with:
             taken = self.model._default_manager.filter(**{f"{self.field}_id": target_id}).values_list(*self.unique_with)
             taken_set = set(taken)
@@ -35,6 +37,12 @@ class MergeParticipant:
         if ids:
             self.model._default_manager.filter(pk__in=ids).update(**{f"{self.field}_id": target_id})
         return sorted(ids)
+
+    @staticmethod
+    def _client_model() -> type[models.Model]:
+        from apps.crm.models import Client
+
+        return Client
 
     def move_back(self, *, ids: list[int], target_id: int) -> None:
         if ids:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from apps.core.crypto import search_hash
-from apps.core.validators import normalize_phone
 from apps.crm.models import Client, ImportJob, ImportStatus
+from apps.crm.selectors import client_list_filtered
 
 
 def import_job_list(*, limit: int = 20) -> QuerySet[ImportJob]:
@@ -36,36 +33,7 @@ def import_report_rows(job: ImportJob) -> Iterator[list[Any]]:
         yield [entry.get("row"), entry.get("column", ""), entry.get("kind", "error"), entry.get("message", "")]
 
 
-def _first(params: Mapping[str, Any], key: str) -> str:
-    getter = getattr(params, "get", None)
-    value = getter(key) if getter else None
-    if isinstance(value, list | tuple):
-        value = value[0] if value else None
-    return str(value).strip() if value not in (None, "") else ""
-
-
 def export_queryset(params: Mapping[str, Any]) -> QuerySet[Client]:
-    """Active clients matching the client list's filters: ``q`` (name, pinyin or initials,
-    phone or its last four digits, card number), ``tag`` and ``tier`` (ids), ``source``.
-    Unreadable values are ignored, as the list page ignores them."""
-    clients = Client.objects.filter(is_active=True)
-    q = _first(params, "q")
-    if q:
-        match = Q(name__icontains=q) | Q(card_number__iexact=q)
-        lowered = q.lower().replace(" ", "")
-        if lowered.isascii() and lowered.isalpha():
-            match |= Q(name_pinyin__startswith=lowered) | Q(name_initials__startswith=lowered)
-        digits = q.replace(" ", "").replace("-", "")
-        if digits.isdigit() and len(digits) == 4:
-            match |= Q(phone_last4=digits)
-        with contextlib.suppress(ValidationError):  # not a phone number: the other matches apply
-            match |= Q(phone_hash=search_hash(normalize_phone(q)))
-        clients = clients.filter(match)
-    for key, lookup in (("tag", "client_tags__tag_id"), ("tier", "tier_id")):
-        value = _first(params, key)
-        if value.isdigit():
-            clients = clients.filter(**{lookup: int(value)})
-    source = _first(params, "source")
-    if source:
-        clients = clients.filter(source=source)
-    return clients  # one tag per filter and one row per client and tag: no duplicates to remove
+    """The clients the list page shows for the same query string (``q``, ``tag``, ``tier``,
+    ``source`` …), in its order, with tier, tags, last visit and total spend loaded."""
+    return client_list_filtered(params)

@@ -11,24 +11,31 @@ from tenants import provisioning
 from tenants.models import PoolSchema
 
 
-def _trigger_exists(schema: str) -> bool:
+def _leaf_recorded(schema: str, leaf: tuple[str, str]) -> bool:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = %s AND t.tgname = 'core_auditentry_append_only'",
-            [schema],
-        )
+        cursor.execute(f'SELECT 1 FROM "{schema}".django_migrations WHERE app = %s AND name = %s', list(leaf))
         return cursor.fetchone() is not None
 
 
-def _roll_back_last_core_migration(schema: str) -> None:
-    """Make a schema one migration behind, as if it had been created before core.0002 existed."""
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP TRIGGER core_auditentry_append_only ON "{schema}".core_auditentry')
-        cursor.execute(
-            f"DELETE FROM \"{schema}\".django_migrations WHERE app = 'core' AND name = '0002_audit_append_only'"
-        )
+def _roll_back_one_leaf_migration(schema: str) -> tuple[str, str]:
+    """Make a schema one migration behind, as if it had been created before that migration existed:
+    unapply (for real, reverse operations included) a tenant migration nothing else depends on."""
+    from django.apps import apps
+    from django.conf import settings
+    from django.db.migrations.executor import MigrationExecutor
+
+    tenant_labels = {config.label for config in apps.get_app_configs() if config.name in settings.TENANT_APPS}
+    connection.set_schema(schema)
+    try:
+        executor = MigrationExecutor(connection)
+        graph = executor.loader.graph
+        leaf = sorted(node for node in graph.leaf_nodes() if node[0] in tenant_labels)[-1]
+        parents = sorted(p.key for p in graph.node_map[leaf].parents if p.key[0] == leaf[0])
+        executor.migrate([parents[-1] if parents else (leaf[0], None)])
+    finally:
+        connection.set_schema_to_public()
+    assert not _leaf_recorded(schema, leaf)
+    return leaf
 
 
 def test_noop_run_skips_every_current_schema(alpha, beta):
@@ -42,7 +49,7 @@ def test_behind_pool_schema_is_migrated_and_restamped(alpha):
     # given a pool schema that missed a migration (and so carries a stale digest)
     provisioning.pool_refill(target=1)
     pool = PoolSchema.objects.get()
-    _roll_back_last_core_migration(pool.schema_name)
+    leaf = _roll_back_one_leaf_migration(pool.schema_name)
     PoolSchema.objects.update(migrations_digest="old")
     assert not provisioning.schema_is_current(pool.schema_name)
     # when
@@ -51,18 +58,18 @@ def test_behind_pool_schema_is_migrated_and_restamped(alpha):
     # then it was migrated, the others skipped, and it can be handed out again
     assert "migrated 1, already current 3" in out.getvalue()
     assert provisioning.schema_is_current(pool.schema_name)
-    assert _trigger_exists(pool.schema_name)
+    assert _leaf_recorded(pool.schema_name, leaf)
     assert PoolSchema.objects.get().migrations_digest == provisioning.current_digest()
 
 
 def test_behind_template_and_salon_are_migrated(alpha):
-    _roll_back_last_core_migration(provisioning.TEMPLATE_SCHEMA)
-    _roll_back_last_core_migration(alpha.schema)
+    leaf = _roll_back_one_leaf_migration(provisioning.TEMPLATE_SCHEMA)
+    _roll_back_one_leaf_migration(alpha.schema)
     out = StringIO()
     call_command("migrate_schemas", interactive=False, verbosity=1, stdout=out)
     assert "migrated 2," in out.getvalue()
-    assert _trigger_exists(provisioning.TEMPLATE_SCHEMA)
-    assert _trigger_exists(alpha.schema)
+    assert _leaf_recorded(provisioning.TEMPLATE_SCHEMA, leaf)
+    assert _leaf_recorded(alpha.schema, leaf)
 
 
 def test_pool_refill_task_fills_to_the_target(alpha, settings):

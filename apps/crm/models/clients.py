@@ -210,10 +210,10 @@ class Client(models.Model):
             models.UniqueConstraint(
                 "phone_hash", condition=Q(is_active=True) & ~Q(phone_hash=""), name="client_phone_unique_active"
             ),
+            # Card numbers are stored upper-case (the services normalise them), so a plain index serves
+            # exact and prefix lookups.
             models.UniqueConstraint(
-                Lower("card_number"),
-                condition=Q(is_active=True) & ~Q(card_number=""),
-                name="client_card_number_unique_active",
+                "card_number", condition=Q(is_active=True) & ~Q(card_number=""), name="client_card_number_unique_active"
             ),
             models.CheckConstraint(condition=Q(phone_last4__regex=r"^([0-9]{4})?$"), name="client_last4_digits"),
             models.CheckConstraint(condition=~Q(pk=models.F("merged_into")), name="client_not_merged_into_self"),
@@ -241,13 +241,16 @@ class Client(models.Model):
             models.Index(
                 OpClass("name_pinyin", name="varchar_pattern_ops"), name="client_pinyin_idx", condition=ACTIVE
             ),
-            models.Index(fields=["phone_last4"], name="client_last4_idx"),
+            models.Index(fields=["phone_last4"], name="client_last4_idx", condition=ACTIVE),
+            models.Index(OpClass("card_number", name="varchar_pattern_ops"), name="client_card_prefix_idx"),
             models.Index(fields=["phone_alt_hash"], name="client_phone_alt_idx"),
             models.Index(fields=["id_number_hash"], name="client_id_number_idx"),
             models.Index(fields=["birthday"], name="client_birthday_idx"),
         ]
 
     def __str__(self) -> str:
+        if self.erased_at is not None:
+            return str(_("Erased client #%(id)s") % {"id": self.pk})
         return self.name
 
     @property

@@ -163,7 +163,7 @@ def _clean(values: dict[str, Any], *, client: Client | None) -> dict[str, Any]:
         if field in out and out[field] is None:
             out[field] = ""
     if out.get("card_number"):
-        out["card_number"] = out["card_number"].replace(" ", "")
+        out["card_number"] = out["card_number"].replace(" ", "").upper()
     elif "card_number" in out:
         out["card_number"] = ""
     if out.get("referrer") is not None:
@@ -202,7 +202,7 @@ def _check_unique(out: dict[str, Any], *, client: Client | None) -> None:
         others = others.exclude(pk=client.pk)
     if out.get("phone") and others.filter(phone_hash=search_hash(out["phone"])).exists():
         raise crm_error(CrmError.DUPLICATE_PHONE)
-    if out.get("card_number") and others.filter(card_number__iexact=out["card_number"]).exists():
+    if out.get("card_number") and others.filter(card_number=out["card_number"]).exists():
         raise crm_error(CrmError.DUPLICATE_CARD_NUMBER)
 
 

@@ -21,6 +21,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -1069,7 +1070,7 @@ def _export_columns() -> list[tuple[str, Callable[[Client, bool], Any]]]:
         (str(FIELDS_BY_NAME["birthday"].label), lambda c, _s: c.birthday),
         (str(FIELDS_BY_NAME["card_number"].label), lambda c, _s: c.card_number),
         (str(FIELDS_BY_NAME["tier"].label), lambda c, _s: c.tier.name if c.tier else ""),
-        (str(FIELDS_BY_NAME["tags"].label), lambda c, _s: "、".join(t.name for t in c.tags.all())),
+        (str(FIELDS_BY_NAME["tags"].label), lambda c, _s: "、".join(ct.tag.name for ct in c.client_tags.all())),
         (str(FIELDS_BY_NAME["wechat_id"].label), lambda c, _s: c.wechat_id),
         (str(FIELDS_BY_NAME["email"].label), lambda c, _s: c.email),
         (str(FIELDS_BY_NAME["source"].label), lambda c, _s: c.get_source_display() if c.source else ""),
@@ -1079,9 +1080,16 @@ def _export_columns() -> list[tuple[str, Callable[[Client, bool], Any]]]:
         (str(FIELDS_BY_NAME["contraindications"].label), lambda c, _s: c.contraindications),
         (str(FIELDS_BY_NAME["taboos"].label), lambda c, _s: c.taboos),
         (str(FIELDS_BY_NAME["notes"].label), lambda c, _s: c.notes),
-        (_("Client since"), lambda c, _s: c.created_at.astimezone(tz).replace(tzinfo=None)),
+        (_("Client since"), lambda c, _s: _local(c.created_at, tz)),
+        (_("Last visit"), lambda c, _s: _local(getattr(c, "last_visit", None), tz)),
+        (_("Total spend (yuan)"), lambda c, _s: Decimal(getattr(c, "total_spend", None) or 0) / 100),
     ]
     return [(capfirst(title), read) for title, read in columns]
+
+
+def _local(moment: datetime.datetime | None, tz: Any) -> datetime.datetime | None:
+    """A time as the salon's clock shows it (spreadsheets have no time zones)."""
+    return moment.astimezone(tz).replace(tzinfo=None) if moment else None
 
 
 def _national(e164: str) -> str:
@@ -1129,8 +1137,7 @@ def clients_export(*, params: Mapping[str, Any], acting_user: User) -> Export:
         return value
 
     count = 0
-    clients = export_queryset(params).select_related("tier").prefetch_related("tags").order_by("pk")
-    for client in clients.iterator(chunk_size=1000):
+    for client in export_queryset(params).iterator(chunk_size=1000):
         sheet.append([cell(read(client, show_contact)) for _title, read in columns])
         count += 1
     output = tempfile.TemporaryFile()  # noqa: SIM115 — handed to the response, which closes it

@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
-from apps.crm.models import Client, ImportJob, ImportStatus, Tag
+from apps.crm.models import Client, ImportJob, ImportStatus
 from apps.crm.services import imports as services
+from apps.crm.services.tags import tag_create
 from apps.crm.tests.test_imports_services import HEADER, csv_upload, png_bytes, xlsx_upload
 from tests.fixtures import logged_in_client, make_staff, owner_of
 
@@ -46,7 +47,7 @@ ROWS = [
 def test_upload_map_check_import_and_report(alpha, beta):
     # given
     with schema_context(alpha.schema):
-        Tag.objects.create(name="VIP")
+        tag_create(name="VIP", acting_user=None)
     client = english(alpha, alpha.owner_username)
     page = client.get("/clients/import/")
     assert page.status_code == 200

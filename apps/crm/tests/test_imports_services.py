@@ -22,9 +22,10 @@ from apps.core.crypto import search_hash
 from apps.core.errors import ServiceError
 from apps.core.models import AuditEntry
 from apps.crm.errors import CrmError
-from apps.crm.models import Client, ClientTag, ImportJob, ImportStatus, MembershipTier, Tag
+from apps.crm.models import Client, ClientTag, ImportJob, ImportStatus
 from apps.crm.services import imports as services
 from apps.crm.services.clients import client_create
+from apps.crm.services.tags import tag_create, tier_create
 from tests.fixtures import make_staff, owner_of
 
 HEADER = ["姓名", "手机号", "性别", "生日", "标签", "备注"]
@@ -235,8 +236,8 @@ def test_mapping_needs_name_and_phone_and_each_column_once(in_alpha, mapping):
 def test_check_reports_every_bad_row_with_its_row_column_and_reason_and_writes_no_client(in_alpha, beta):
     # given tags, a client already holding a phone, and the same phone in the other salon
     owner = owner_of(in_alpha)
-    Tag.objects.create(name="VIP")
-    Tag.objects.create(name="老客户")
+    tag_create(name="VIP", acting_user=None)
+    tag_create(name="老客户", acting_user=None)
     client_create(name="老王", phone="13900000009", acting_user=owner)
     with schema_context(beta.schema):
         client_create(name="Beta", phone="13900000010", acting_user=None)
@@ -373,9 +374,9 @@ def test_import_needs_a_check_of_the_same_mapping(in_alpha):
 def test_import_creates_whole_clients_skips_bad_rows_and_is_audited(in_alpha):
     # given
     owner = owner_of(in_alpha)
-    vip = Tag.objects.create(name="VIP")
-    regular = Tag.objects.create(name="老客户")
-    gold = MembershipTier.objects.create(name="金卡", rank=3)
+    vip = tag_create(name="VIP", acting_user=None)
+    regular = tag_create(name="老客户", acting_user=None)
+    gold = tier_create(name="金卡", rank=3, acting_user=None)
     rows = [
         [*HEADER, "会员等级", "来源"],
         ["张三", "13800138000", "男", "1990-05-20", "vip、老客户", "爱安静", "金卡", "美团"],
@@ -422,7 +423,7 @@ def test_import_creates_whole_clients_skips_bad_rows_and_is_audited(in_alpha):
 
 def test_automatic_tags_cannot_be_given_by_an_import(in_alpha):
     owner = owner_of(in_alpha)
-    Tag.objects.create(name="生日月", rule="birthday_month")
+    tag_create(name="生日月", rule="birthday_month", acting_user=None)
     job = checked([HEADER, ["张三", "13800138000", "", "", "生日月", ""]], owner)
     assert problems(job) == [
         (2, "标签", "error", "This tag is set by its rule and cannot be given or removed by hand. (生日月)")
@@ -433,7 +434,7 @@ def test_automatic_tags_cannot_be_given_by_an_import(in_alpha):
 
 def test_skip_policy_leaves_existing_clients_alone(in_alpha):
     owner = owner_of(in_alpha)
-    Tag.objects.create(name="VIP")
+    tag_create(name="VIP", acting_user=None)
     existing = client_create(name="老王", phone="13900000009", acting_user=owner)
     job = checked([HEADER, ["王先生", "139 0000 0009", "男", "1980-01-01", "VIP", "新备注"]], owner)
     job = services.import_job_run(job=job, acting_user=owner)
@@ -448,7 +449,7 @@ def test_skip_policy_leaves_existing_clients_alone(in_alpha):
 def test_update_policy_fills_in_blank_fields_only_and_adds_tags(in_alpha):
     # given a client with a name, a gender and notes, but no birthday
     owner = owner_of(in_alpha)
-    vip = Tag.objects.create(name="VIP")
+    vip = tag_create(name="VIP", acting_user=None)
     existing = client_create(name="老王", phone="13900000009", gender="female", notes="旧备注", acting_user=owner)
     rows = [[*HEADER, "职业"], ["王先生", "13900000009", "男", "1980-01-01", "VIP", "新备注", "教师"]]
     job = checked(rows, owner, policy="update")

@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context
 from apps.core import services as core_services
 from apps.core.models import Location, User
 from apps.core.roles import Role
+from apps.crm import demo as crm_demo
 from tenants.models import Salon
 from tenants.services import salon_signup
 
@@ -72,3 +73,4 @@ class Command(BaseCommand):
                         password=DEMO_PASSWORD,
                         locations=[main] if main else [],
                     )
+            crm_demo.seed()

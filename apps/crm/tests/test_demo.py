@@ -1,0 +1,20 @@
+"""The demo salon's clients: created through the services, safe to seed twice."""
+
+from __future__ import annotations
+
+from apps.crm import demo
+from apps.crm.models import Client, Tag
+from apps.crm.selectors import client_search
+
+
+def test_demo_clients_seed_once_with_alerts_tags_and_history(in_alpha):
+    # when
+    demo.seed()
+    demo.seed()
+
+    # then
+    assert Client.objects.count() == len(demo.CLIENTS)
+    wang = client_search(query="wf")[0]
+    assert (wang.name, wang.allergies, wang.birthday_is_lunar) == ("王芳", "对烫发药水过敏", True)
+    assert Tag.objects.get(name="VIP").client_tags.count() == 4
+    assert Tag.objects.filter(rule="").count() == 2 and Tag.objects.exclude(rule="").count() == 3
