@@ -603,3 +603,25 @@ def test_a_failure_during_the_import_marks_the_job_failed(in_alpha, monkeypatch)
     assert job.failure == "The import stopped because of an unexpected error; rows saved before it stay saved."
     assert Client.objects.count() == 0
     assert not AuditEntry.objects.filter(action="clients.import").exists()
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        datetime.date(1990, 5, 20),
+        datetime.date(2020, 5, 23),  # leap fourth month of 2020
+        datetime.date(2023, 3, 22),  # first day of the leap second month of 2023
+        datetime.date(2033, 12, 22),  # leap eleventh month of 2033
+        datetime.date(1984, 1, 31),  # lunar new year's eve: the month of the previous lunar year
+        datetime.date(1900, 1, 1),
+    ],
+)
+def test_lunar_birthdays_computed_once_per_year_match_the_calendar(day):
+    """The import converts thousands of birthdays; lunar_of reuses each year's months and must
+    give exactly what lunar_python's own conversion gives."""
+    from lunar_python import Solar
+
+    from apps.crm.services.clients import lunar_of
+
+    lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
+    assert lunar_of(day) == (abs(lunar.getMonth()), lunar.getDay(), lunar.getMonth() < 0)
