@@ -52,6 +52,23 @@ class MigrateRun:
 
 
 @dataclass
+class ImportRun:
+    """(d) Importing a generated client list into one salon, in-process."""
+
+    rows: int
+    file_bytes: int = 0
+    generate_seconds: float = math.nan  # building the XLSX (not part of any figure)
+    upload_seconds: float = math.nan  # import_job_create: content check, header, row count, storage
+    check_seconds: float = math.nan  # the dry run over every row
+    import_seconds: float = math.nan  # the import itself
+    created: int = 0
+    errors: int = 0
+    reimport_check_seconds: float = math.nan  # the same file again: every row is already a client
+    reimport_seconds: float = math.nan
+    reimport_skipped: int = 0
+
+
+@dataclass
 class Results:
     started: str
     machine: dict[str, str]
@@ -70,6 +87,7 @@ class Results:
     components: dict[int, dict[str, list[float]]] = field(default_factory=dict)  # size -> step -> seconds
     rps: RpsRun | None = None
     migrate: MigrateRun | None = None
+    client_import: ImportRun | None = None
     clone_function_used: bool = False  # django-tenants' clone_schema() SQL function was installed by the app
     tenant_migrations: int = 0  # migrations a salon schema holds (what the stock path runs)
     notes: list[str] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""``make bench``: signup paths, routing overhead and no-op migrations on a throw-away database.
+"""``make bench``: signup paths, routing overhead, no-op migrations and a client import on a throw-away database.
 
 Usage: ``python -m bench.run [options]`` with DATABASE_URL set (``make bench`` sets it to the
 embedded server). The run creates the database ``salon_bench`` on that server, works only
@@ -57,6 +57,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "on a sample of salons and extrapolated, or not at all",
     )
     parser.add_argument("--stock-migrate-sample", type=int, default=10, help="salons migrated one by one (sample)")
+    parser.add_argument("--import-rows", type=int, default=10_000, help="rows of the client list imported in (d)")
+    parser.add_argument(
+        "--only",
+        default="signup,rps,migrate,import",
+        help="comma-separated scenarios to run: signup (a), rps (b), migrate (c), import (d); default all",
+    )
     parser.add_argument("--database", default="salon_bench", help="database created and dropped by the run")
     parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
     parser.add_argument("--max-minutes", type=float, default=30.0, help="hard stop (the database is still dropped)")
@@ -170,6 +176,9 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
     phase(f"  {results.setup_seconds:.1f} s; argon2 cost", started)
     results.hash_make, results.hash_check = scenarios.hash_costs()
 
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    if "signup" not in only:
+        results.sizes = []
     for index, size in enumerate(results.sizes):
         phase(f"filling to {size} salons", started)
         results.fill[size] = scenarios.fill_to(size)
@@ -182,16 +191,24 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
         results.components[size] = scenarios.signup_components(size)
 
     results.clone_function_used = scenarios.clone_function_installed()
-    phase(f"(b) GET /api/v1/meta/ on both hosts with {scenarios.salon_count()} salons", started)
-    results.rps = scenarios.rps(args.rps_rounds, args.rps_requests, args.rps_warmup)
+    if "rps" in only:
+        if not scenarios.salon_count():
+            scenarios.fill_to(1)
+        phase(f"(b) GET /api/v1/meta/ on both hosts with {scenarios.salon_count()} salons", started)
+        results.rps = scenarios.rps(args.rps_rounds, args.rps_requests, args.rps_warmup)
 
-    phase("(c) no-op migrate_schemas", started)
-    provisioning.pool_refill(target=3)  # a pool as a deployment has one (SALON_POOL_SIZE's default)
-    results.migrate = MigrateRun()
-    scenarios.migrate_noop(results.migrate, args.migrate_runs)
-    if args.stock_migrate != "skip":
-        phase(f"(c) django-tenants' stock migrate_schemas ({args.stock_migrate})", started)
-        scenarios.migrate_stock(results.migrate, args.stock_migrate, args.stock_migrate_sample)
+    if "migrate" in only:
+        phase("(c) no-op migrate_schemas", started)
+        provisioning.pool_refill(target=3)  # a pool as a deployment has one (SALON_POOL_SIZE's default)
+        results.migrate = MigrateRun()
+        scenarios.migrate_noop(results.migrate, args.migrate_runs)
+        if args.stock_migrate != "skip":
+            phase(f"(c) django-tenants' stock migrate_schemas ({args.stock_migrate})", started)
+            scenarios.migrate_stock(results.migrate, args.stock_migrate, args.stock_migrate_sample)
+
+    if "import" in only:
+        phase(f"(d) client import: {args.import_rows:,}-row XLSX into one salon", started)
+        results.client_import = scenarios.client_import(args.import_rows)
     phase("done measuring", started)
 
 
