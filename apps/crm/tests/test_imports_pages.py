@@ -168,3 +168,15 @@ def test_recent_imports_list_keeps_its_query_count(alpha, django_assert_max_num_
     with django_assert_max_num_queries(12):
         response = client.get("/clients/import/")
     assert response.content.decode().count("clients.csv</a>") == 5
+
+
+def test_client_list_offers_import_and_export_to_those_allowed(alpha):
+    make_staff(alpha, role="manager", username="boss")
+    owner_page = english(alpha, alpha.owner_username).get("/clients/?tag=&source=meituan").content.decode()
+    assert '<button type="submit" formaction="/clients/export.xlsx">Export to Excel</button>' in owner_page
+    assert '<a href="/clients/import/" >Import</a>' in owner_page
+    manager_page = english(alpha, "boss").get("/clients/").content.decode()
+    assert "Export to Excel" not in manager_page  # managers may not export (export_data)
+    assert '<a href="/clients/import/" >Import</a>' in manager_page
+    import_page = english(alpha, "boss").get("/clients/import/").content.decode()
+    assert '<a href="/clients/import/" aria-current="page">Import</a>' in import_page
