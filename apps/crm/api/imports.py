@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from apps.core.permissions import HasRolePermission, acting_user
 from apps.crm.models import DuplicatePolicy, ImportJob, ImportStatus
 from apps.crm.services import imports as services
+from apps.crm.services.exports import clients_export
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -198,7 +199,7 @@ class ClientExportView(GenericAPIView):
         responses={(200, XLSX_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="XLSX workbook")},
     )
     def get(self, request: Request) -> FileResponse:
-        export = services.clients_export(params=request.query_params, acting_user=acting_user(request))
+        export = clients_export(params=request.query_params, acting_user=acting_user(request))
         return FileResponse(export.file, as_attachment=True, filename=export.file_name, content_type=XLSX_TYPE)
 
 

@@ -11,17 +11,11 @@ task (``apps.crm.tasks``) that writes its progress to the job every batch.
 
 from __future__ import annotations
 
-import csv
-import datetime
-import io
 import logging
 import re
 import secrets
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -32,12 +26,11 @@ from django.core.validators import MaxLengthValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
-from django.utils.text import capfirst, get_valid_filename
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from apps.core.crypto import mask_phone
-from apps.core.db import current_schema, salon_timezone
+from apps.core.db import current_schema
 from apps.core.errors import ServiceError
 from apps.core.models import User
 from apps.core.roles import perm
@@ -56,6 +49,16 @@ from apps.crm.models import (
     Tag,
 )
 from apps.crm.services.clients import client_build, client_update
+from apps.crm.services.import_spreadsheets import (
+    Unreadable,
+    cell_date,
+    cell_text,
+    detect_format,
+    not_spreadsheet,
+    scan,
+    sheet_rows,
+    too_large,
+)
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -193,177 +196,13 @@ def mapping_clean(mapping: Mapping[str, Any], *, column_count: int) -> dict[str,
     return {name: out[name] for name in FIELDS_BY_NAME if name in out}
 
 
-# --- reading spreadsheets ------------------------------------------------------------------
-
-CSV = "csv"
-XLSX = "xlsx"
-# Images, PDFs, old binary .xls and gzip: refused before any attempt to read them as text.
-_IMAGE_OR_DOCUMENT = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"\xd0\xcf\x11\xe0", b"\x1f\x8b")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class _Unreadable(Exception):
-    """The bytes are not a spreadsheet we can read."""
-
-
-def _not_spreadsheet() -> ServiceError:
-    return crm_error(CrmError.FILE_NOT_SPREADSHEET)
-
-
-def _too_large_bytes() -> ServiceError:
-    from django.template.defaultfilters import filesizeformat
-
-    return ServiceError(
-        CrmError.FILE_TOO_LARGE,
-        _("The file is larger than %(size)s.") % {"size": filesizeformat(settings.CLIENT_IMPORT_MAX_BYTES)},
-        field="file",
-    )
-
-
-def _too_many_rows() -> ServiceError:
-    return ServiceError(
-        CrmError.FILE_TOO_LARGE,
-        _("The file has more than %(count)s rows; split it into smaller files.")
-        % {"count": f"{settings.CLIENT_IMPORT_MAX_ROWS:,}"},
-        field="file",
-    )
-
-
-def _file_format(data: bytes) -> str:
-    """CSV or XLSX, from the content (never the name alone): an XLSX is a zip holding a workbook."""
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = set(archive.namelist())
-                unpacked = sum(info.file_size for info in archive.infolist())
-        except (zipfile.BadZipFile, ValueError, OSError):
-            raise _Unreadable
-        if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-            raise _Unreadable
-        # A zip that unpacks to a hundred times its limit is a zip bomb, not a client list.
-        if unpacked > 100 * settings.CLIENT_IMPORT_MAX_BYTES:
-            raise _Unreadable
-        return XLSX
-    if any(data.startswith(magic) for magic in _IMAGE_OR_DOCUMENT):
-        raise _Unreadable
-    _csv_text(data)
-    return CSV
-
-
-def _csv_text(data: bytes) -> str:
-    """Text of a CSV: UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), or
-    GB18030 (a superset of GBK, what Chinese Excel writes by default). Binary content is refused."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings: tuple[str, ...] = ("utf-16",)
-    else:
-        encodings = ("utf-8-sig", "gb18030")
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if _CONTROL.search(text):
-            raise _Unreadable
-        return text
-    raise _Unreadable
-
-
-def _csv_rows(data: bytes) -> Iterator[list[Any]]:
-    text = _csv_text(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first_line.count) if first_line else ","
-    try:
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    except csv.Error:
-        raise _Unreadable
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises anything from KeyError to XML errors for a broken file
-        raise _Unreadable
-    try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None or not hasattr(sheet, "reset_dimensions"):
-            raise _Unreadable
-        # The stored dimension is often wrong (other programs write "A1"): read every row there is.
-        sheet.reset_dimensions()
-        try:
-            yield from sheet.iter_rows(min_row=1, values_only=True)
-        except _Unreadable:
-            raise
-        except Exception:
-            raise _Unreadable
-    finally:
-        workbook.close()
-
-
-def _rows(data: bytes, file_format: str) -> Iterator[tuple[int, list[Any]]]:
-    """(row number as the spreadsheet shows it, cells) of every row that is not blank."""
-    source: Iterator[Any] = _xlsx_rows(data) if file_format == XLSX else _csv_rows(data)
-    for number, cells in enumerate(source, start=1):
-        values = list(cells)
-        if any(_text(v) for v in values):
-            yield number, values
-
-
-def _text(value: Any) -> str:
-    """A cell as text: 13800138000.0 → "13800138000", a date cell → "1990-05-20"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    text = str(value).replace("\u00a0", " ").replace("\ufeff", "").strip()
-    # Excel tricks that keep leading zeros: ="0123" and '0123.
-    if text.startswith('="') and text.endswith('"') and len(text) >= 3:
-        text = text[2:-1].strip()
-    elif text.startswith("'"):
-        text = text[1:].strip()
-    return text
-
-
-@dataclass
-class _Scan:
-    headers: list[str]
-    total_rows: int
-
-
-def _scan(data: bytes, file_format: str) -> _Scan:
-    """Header (the first row that is not blank) and the number of rows under it."""
-    headers: list[str] | None = None
-    total = 0
-    for _number, cells in _rows(data, file_format):
-        if headers is None:
-            headers = [_text(c) for c in cells]
-            while headers and not headers[-1]:
-                headers.pop()
-            continue
-        total += 1
-        if total > settings.CLIENT_IMPORT_MAX_ROWS:
-            raise _too_many_rows()
-    if headers is None or total == 0:
-        raise crm_error(CrmError.FILE_EMPTY)
-    return _Scan(
-        headers=[h or _("Column %(number)s") % {"number": i + 1} for i, h in enumerate(headers)], total_rows=total
-    )
-
-
 def _job_data(job: ImportJob) -> bytes:
     with job.file.open("rb") as handle:
         return handle.read()
 
 
 def _data_rows(job: ImportJob, data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    rows = _rows(data, job.file_format)
+    rows = sheet_rows(data, job.file_format)
     next(rows, None)  # the header
     return rows
 
@@ -385,28 +224,28 @@ def import_job_create(*, file: UploadedFile | IO[bytes], file_name: str = "", ac
     limit = settings.CLIENT_IMPORT_MAX_BYTES
     size = getattr(file, "size", None)
     if size is not None and size > limit:
-        raise _too_large_bytes()
+        raise too_large()
     if hasattr(file, "seek"):
         file.seek(0)
     data = file.read(limit + 1)
     if len(data) > limit:
-        raise _too_large_bytes()
+        raise too_large()
     if not data.strip():
         raise crm_error(CrmError.FILE_EMPTY)
     try:
-        file_format = _file_format(data)
-        scan = _scan(data, file_format)
-    except _Unreadable:
-        raise _not_spreadsheet()
+        file_format = detect_format(data)
+        header = scan(data, file_format)
+    except Unreadable:
+        raise not_spreadsheet()
     job = ImportJob(
         token=secrets.token_hex(16),
         file_name=get_valid_filename(name.replace("\\", "/").rsplit("/", 1)[-1])[:200] or "clients",
         file_format=file_format,
-        headers=scan.headers,
-        total_rows=scan.total_rows,
+        headers=header.headers,
+        total_rows=header.total_rows,
         created_by=acting_user if acting_user is not None and acting_user.pk else None,
     )
-    job.mapping = mapping_guess(scan.headers)
+    job.mapping = mapping_guess(header.headers)
     job.file.save(f"{job.token}.{file_format}", ContentFile(data), save=False)
     try:
         with transaction.atomic():
@@ -540,39 +379,7 @@ def _choice_table(choices: Any, extra: Mapping[str, str]) -> dict[str, str]:
     return table
 
 
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-)
 _TAG_SEPARATORS = re.compile(r"[,，、;；|/]+")
-
-
-def _date(value: Any) -> datetime.date | None:
-    """A date cell, an Excel serial number, or text like 1990-05-20, 1990/5/20, 19900520, 1990年5月20日.
-    Raises ValueError for anything else."""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if 10_000_000 <= value <= 99_999_999 and float(value).is_integer():
-            value = str(int(value))
-        else:
-            from openpyxl.utils.datetime import from_excel
-
-            if not 1 <= value < 2_958_466:
-                raise ValueError(value)
-            converted = from_excel(value)
-            return converted.date() if isinstance(converted, datetime.datetime) else converted
-    text = _text(value).split(" ")[0].split("T")[0]
-    if not text:
-        return None
-    for pattern in _DATE_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            year, month, day = (int(g) for g in match.groups())
-            return datetime.date(year, month, day)
-    raise ValueError(text)
 
 
 _MAX_LENGTHS = {
@@ -621,10 +428,10 @@ class _Reader:
         raw = {name: (cells[index] if index < len(cells) else None) for name, index in self.mapping.items()}
         values: dict[str, Any] = {}
         for name, value in raw.items():
-            text = _text(value)
+            text = cell_text(value)
             if name in ("birthday", "anniversary"):
                 try:
-                    values[name] = _date(value)
+                    values[name] = cell_date(value)
                 except (ValueError, OverflowError):
                     self.problem(row, name, _("Enter a valid date."))
             elif name == "gender":
@@ -911,8 +718,8 @@ def _process(job: ImportJob, acting_user: User | None, *, write: bool, on_batch:
                         tally.problems.append(notices[row.number])
                 tally.processed += len(rows)
                 on_batch(tally)
-    except _Unreadable:
-        raise _not_spreadsheet()
+    except Unreadable:
+        raise not_spreadsheet()
     return tally
 
 
@@ -1054,100 +861,3 @@ def _fail(job: ImportJob, exc: Exception) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, failure=failure, finished_at=timezone.now())
     job.refresh_from_db()
     return job
-
-
-# --- export ----------------------------------------------------------------------------------
-
-EXPORT_FILTERS = ("q", "tag", "tier", "source")
-
-
-def _export_columns() -> list[tuple[str, Callable[[Client, bool], Any]]]:
-    tz = salon_timezone()
-    columns: list[tuple[str, Callable[[Client, bool], Any]]] = [
-        (str(FIELDS_BY_NAME["name"].label), lambda c, _s: c.name),
-        (str(FIELDS_BY_NAME["phone"].label), lambda c, show: _national(c.phone) if show else mask_phone(c.phone)),
-        (str(FIELDS_BY_NAME["gender"].label), lambda c, _s: c.get_gender_display() if c.gender else ""),
-        (str(FIELDS_BY_NAME["birthday"].label), lambda c, _s: c.birthday),
-        (str(FIELDS_BY_NAME["card_number"].label), lambda c, _s: c.card_number),
-        (str(FIELDS_BY_NAME["tier"].label), lambda c, _s: c.tier.name if c.tier else ""),
-        (str(FIELDS_BY_NAME["tags"].label), lambda c, _s: "、".join(ct.tag.name for ct in c.client_tags.all())),
-        (str(FIELDS_BY_NAME["wechat_id"].label), lambda c, _s: c.wechat_id),
-        (str(FIELDS_BY_NAME["email"].label), lambda c, _s: c.email),
-        (str(FIELDS_BY_NAME["source"].label), lambda c, _s: c.get_source_display() if c.source else ""),
-        (str(FIELDS_BY_NAME["occupation"].label), lambda c, _s: c.occupation),
-        (str(FIELDS_BY_NAME["address"].label), lambda c, _s: c.address),
-        (str(FIELDS_BY_NAME["allergies"].label), lambda c, _s: c.allergies),
-        (str(FIELDS_BY_NAME["contraindications"].label), lambda c, _s: c.contraindications),
-        (str(FIELDS_BY_NAME["taboos"].label), lambda c, _s: c.taboos),
-        (str(FIELDS_BY_NAME["notes"].label), lambda c, _s: c.notes),
-        (_("Client since"), lambda c, _s: _local(c.created_at, tz)),
-        (_("Last visit"), lambda c, _s: _local(getattr(c, "last_visit", None), tz)),
-        (_("Total spend (yuan)"), lambda c, _s: Decimal(getattr(c, "total_spend", None) or 0) / 100),
-    ]
-    return [(capfirst(title), read) for title, read in columns]
-
-
-def _local(moment: datetime.datetime | None, tz: Any) -> datetime.datetime | None:
-    """A time as the salon's clock shows it (spreadsheets have no time zones)."""
-    return moment.astimezone(tz).replace(tzinfo=None) if moment else None
-
-
-def _national(e164: str) -> str:
-    """13800138000 for a mainland mobile (what Chinese spreadsheets hold), E.164 otherwise."""
-    return e164[3:] if e164.startswith("+86") and len(e164) == 14 else e164
-
-
-@dataclass
-class Export:
-    file: IO[bytes]
-    count: int
-    file_name: str
-
-
-def clients_export(*, params: Mapping[str, Any], acting_user: User) -> Export:
-    """Write the clients matching the client list's filters to an XLSX file and audit the export.
-    Needs ``export_data``; phones are masked unless the exporter may see them
-    (``view_client_contact``). Clients are read from the database in chunks and the rows go
-    to a temporary file (openpyxl's write-only mode), never all into memory."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    from apps.crm.selectors_imports import export_queryset
-
-    if not acting_user.has_perm(perm("export_data")):
-        raise crm_error(CrmError.PERMISSION_DENIED)
-    show_contact = acting_user.has_perm(perm("view_client_contact"))
-    columns = _export_columns()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(_("Clients"))[:31])
-    sheet.append([title for title, _read in columns])
-
-    def cell(value: Any) -> Any:
-        if isinstance(value, str):
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            if value.startswith("="):  # text, never a formula
-                written = WriteOnlyCell(sheet, value=value)
-                written.data_type = "s"
-                return written
-        if isinstance(value, datetime.date):
-            written = WriteOnlyCell(sheet, value=value)
-            written.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime.datetime) else "yyyy-mm-dd"
-            return written
-        return value
-
-    count = 0
-    for client in export_queryset(params).iterator(chunk_size=1000):
-        sheet.append([cell(read(client, show_contact)) for _title, read in columns])
-        count += 1
-    output = tempfile.TemporaryFile()  # noqa: SIM115 — handed to the response, which closes it
-    workbook.save(output)
-    output.seek(0)
-    filters = {k: str(params.get(k)) for k in EXPORT_FILTERS if params.get(k) not in (None, "")}
-    audit_record(
-        action="clients.export",
-        actor=acting_user,
-        data={"count": count, "filters": filters, "contact": "full" if show_contact else "masked"},
-    )
-    stamp = timezone.now().astimezone(salon_timezone()).strftime("%Y%m%d-%H%M")
-    return Export(file=output, count=count, file_name=f"clients-{stamp}.xlsx")

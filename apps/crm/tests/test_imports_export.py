@@ -168,7 +168,7 @@ def test_export_reads_clients_in_chunks(in_alpha, django_assert_max_num_queries)
     for index in range(30):
         client = client_create(name=f"客户{index}", phone=f"138001380{index:02d}", acting_user=owner)
         clients_tag(client_ids=[client.pk], tag=vip, acting_user=owner)
-    from apps.crm.services.imports import clients_export
+    from apps.crm.services.exports import clients_export
 
     with django_assert_max_num_queries(10):  # permissions, cursor, tags, audit, savepoints: not per client
         export = clients_export(params={}, acting_user=owner)

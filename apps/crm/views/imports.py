@@ -27,6 +27,7 @@ from apps.crm.selectors_imports import (
     import_report_rows,
 )
 from apps.crm.services import imports as services
+from apps.crm.services.exports import clients_export
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_ROWS_SHOWN = 200
@@ -176,7 +177,7 @@ def _csv_safe(value: Any) -> str:
 @require_GET
 def client_export(request: HttpRequest) -> HttpResponse:
     """The client list, with the list page's filters (q, tag, tier, source), as an XLSX file."""
-    export = services.clients_export(params=request.GET, acting_user=acting_user(request))
+    export = clients_export(params=request.GET, acting_user=acting_user(request))
     response: Any = FileResponse(export.file, as_attachment=True, filename=export.file_name, content_type=XLSX_TYPE)
     return response
 
