@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -292,6 +293,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.for_each_salon",
         "schedule": 300.0,
         "args": ["crm.follow_up_reminders"],
+    },
+    # Automatic client tags (CRM-3), nightly: 19:00 UTC is 03:00 in Asia/Shanghai.
+    "client-tags-recompute": {
+        "task": "tenants.for_each_salon",
+        "schedule": crontab(hour=19, minute=0),
+        "args": ["crm.tags_recompute"],
     },
 }
 # Follow-up reminders go out from this hour of the salon's day on (CRM-6).
