@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -210,6 +211,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media"))
+# Client photos (CRM-9): the largest upload accepted, and the most pixels an image may declare
+# (a tiny file can claim enormous dimensions and exhaust memory when decoded).
+CLIENT_PHOTO_MAX_BYTES = env.int("CLIENT_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+CLIENT_PHOTO_MAX_PIXELS = env.int("CLIENT_PHOTO_MAX_PIXELS", default=50_000_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -253,6 +258,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several "status" fields with different choices: name their enums after what they are.
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintStatusEnum": "apps.crm.models.interactions.ComplaintStatus",
+        "FollowUpStatusEnum": "apps.crm.models.interactions.FollowUpStatus",
+    },
 }
 
 # --- clients -----------------------------------------------------------------
@@ -288,7 +298,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "refill-salon-pool": {"task": "tenants.pool_refill", "schedule": 60.0},
+    # Salon-level tasks go through tenants.for_each_salon, which queues them in every salon's schema.
+    "follow-up-reminders": {
+        "task": "tenants.for_each_salon",
+        "schedule": 300.0,
+        "args": ["crm.follow_up_reminders"],
+    },
+    # Automatic client tags (CRM-3), nightly: 19:00 UTC is 03:00 in Asia/Shanghai.
+    "client-tags-recompute": {
+        "task": "tenants.for_each_salon",
+        "schedule": crontab(hour=19, minute=0),
+        "args": ["crm.tags_recompute"],
+    },
 }
+# Follow-up reminders go out from this hour of the salon's day on (CRM-6).
+CRM_FOLLOW_UP_REMINDER_HOUR = env.int("CRM_FOLLOW_UP_REMINDER_HOUR", default=8)
 
 # --- logging and errors -----------------------------------------------------
 

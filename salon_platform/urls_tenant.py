@@ -23,4 +23,6 @@ urlpatterns = [
 ]
 
 if settings.DEBUG or settings.TESTING:
-    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+    # Only salon logos are public files; client photos and imports are streamed by views that check
+    # the signed-in staff member.
+    urlpatterns.append(path("media/logos/<path:path>", serve, {"document_root": f"{settings.MEDIA_ROOT}/logos"}))

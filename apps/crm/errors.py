@@ -42,6 +42,10 @@ class CrmError(Enum):
     OUTCOME_REQUIRED = "outcome_required"
     INVALID_RATING = "invalid_rating"
     STAFF_INACTIVE = "staff_inactive"
+    SUMMARY_REQUIRED = "summary_required"
+    PURPOSE_REQUIRED = "purpose_required"
+    DUE_DATE_IN_PAST = "due_date_in_past"
+    FOLLOW_UP_CLOSED = "follow_up_closed"
     # Photos, skin records, courses
     NOT_AN_IMAGE = "not_an_image"
     IMAGE_TOO_LARGE = "image_too_large"
@@ -89,6 +93,10 @@ MESSAGES: dict[CrmError, Promise] = {
     CrmError.OUTCOME_REQUIRED: _("Describe the outcome of the follow-up."),
     CrmError.INVALID_RATING: _("A rating is a whole number from 1 to 5."),
     CrmError.STAFF_INACTIVE: _("Choose an active staff member."),
+    CrmError.SUMMARY_REQUIRED: _("Write a short summary."),
+    CrmError.PURPOSE_REQUIRED: _("Say what the follow-up is for."),
+    CrmError.DUE_DATE_IN_PAST: _("The due date cannot be in the past."),
+    CrmError.FOLLOW_UP_CLOSED: _("This follow-up is already done or cancelled."),
     CrmError.NOT_AN_IMAGE: _("This file is not an image we can read."),
     CrmError.IMAGE_TOO_LARGE: _("The image is too large."),
     CrmError.IMAGE_TYPE_NOT_ALLOWED: _("Upload a JPEG, PNG or WebP image."),
@@ -124,6 +132,9 @@ FIELDS: dict[CrmError, str] = {
     CrmError.INVALID_TRANSITION: "status",
     CrmError.OUTCOME_REQUIRED: "outcome",
     CrmError.INVALID_RATING: "rating",
+    CrmError.SUMMARY_REQUIRED: "summary",
+    CrmError.PURPOSE_REQUIRED: "purpose",
+    CrmError.DUE_DATE_IN_PAST: "due_date",
     CrmError.NOT_AN_IMAGE: "image",
     CrmError.IMAGE_TOO_LARGE: "image",
     CrmError.IMAGE_TYPE_NOT_ALLOWED: "image",
@@ -136,6 +147,7 @@ FIELDS: dict[CrmError, str] = {
 STATUS: dict[CrmError, int] = {
     CrmError.PURCHASE_DUPLICATE: 409,
     CrmError.CLIENT_INACTIVE: 409,
+    CrmError.FOLLOW_UP_CLOSED: 409,
     CrmError.PERMISSION_DENIED: 403,
 }
 

@@ -141,7 +141,7 @@ def _int(value: Any) -> int | None:
 
 
 def client_get(*, pk: int, include_inactive: bool = False) -> Client | None:
-    qs = Client.objects.select_related("tier", "referrer", "preferred_staff", "home_location", "merged_into")
+    qs = Client.objects.select_related("tier", "referrer", "preferred_staff", "home_location", "merged_into", "photo")
     if not include_inactive:
         qs = qs.filter(is_active=True)
     return qs.prefetch_related(_tags_prefetch()).filter(pk=pk).first()

@@ -152,7 +152,11 @@ class Client(models.Model):
     anniversary = models.DateField(_("anniversary"), null=True, blank=True)
     occupation = models.CharField(_("occupation"), max_length=100, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    photo = models.ImageField(_("photo"), upload_to="clients/avatars/", blank=True)
+    # The profile photo is one of the client's own photos: uploaded through the same checks,
+    # stored privately and streamed only to the salon's staff.
+    photo = models.ForeignKey(
+        "crm.ClientPhoto", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("photo")
+    )
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
     referrer = models.ForeignKey(
         "self",

@@ -6,7 +6,7 @@ import's own (phone twice in the file, phone already a client, unknown tag or ti
 writes nothing to clients; the import applies only after a check of the same mapping and
 duplicate policy, saves each good row whole (the client with its tags) and skips the bad
 ones. Files over ``CLIENT_IMPORT_INLINE_ROWS`` rows are checked and imported by a Celery
-task (``apps.crm.tasks``) that writes its progress to the job every batch.
+task (``apps.crm.tasks_imports``) that writes its progress to the job every batch.
 """
 
 from __future__ import annotations
@@ -764,7 +764,7 @@ def _runs_inline(job: ImportJob) -> bool:
 
 
 def _queue(task_name: str, job: ImportJob, acting_user: User | None) -> None:
-    from apps.crm import tasks
+    from apps.crm import tasks_imports as tasks
 
     task = {"check": tasks.import_check, "run": tasks.import_run}[task_name]
     # Bind the salon now: the commit hook may run after the connection has moved to another schema.

@@ -7,12 +7,10 @@ from their ``AppConfig.ready``; crm never imports them.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,8 +29,7 @@ from apps.crm.models import (
     TreatmentCourse,
     TreatmentSession,
 )
-
-logger = logging.getLogger(__name__)
+from apps.crm.services.media import client_media_erase
 
 PROFILE_FIELDS = (
     "id",
@@ -175,18 +172,12 @@ ERASED_VALUES: dict[str, Any] = {
 def client_erase(*, client: Client, acting_user: User | None, reason: str = "") -> Client:
     """Erase a client's personal data on request. The row stays, de-identified and inactive,
     so sales figures keep adding up; purchases keep amounts and items but nothing personal.
-    Photos (and their files), skin records, course notes and interaction texts are removed.
+    Photos (and their files), skin records, treatment courses and interaction texts are removed.
     Audited with the reason, never with the erased data."""
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.erased_at is not None:
         raise crm_error(CrmError.CLIENT_INACTIVE)
-    files = [p.image.name for p in ClientPhoto.objects.filter(client=client) if p.image.name]
-    if client.photo and client.photo.name:
-        files.append(client.photo.name)
-    ClientPhoto.objects.filter(client=client).delete()
-    SkinRecord.objects.filter(client=client).delete()
-    TreatmentSession.objects.filter(course__client=client).update(notes="", effect="")
-    TreatmentCourse.objects.filter(client=client).update(goal="")
+    client_media_erase(client=client, acting_user=acting_user)  # photos and their files, skin records, courses
     Interaction.objects.filter(client=client).update(summary="—", body="", resolution="")
     FollowUp.objects.filter(client=client, status=FollowUpStatus.OPEN).update(status=FollowUpStatus.CANCELLED)
     FollowUp.objects.filter(client=client).update(purpose="—", outcome="")
@@ -198,25 +189,9 @@ def client_erase(*, client: Client, acting_user: User | None, reason: str = "") 
             holder.erase(client)
     for field, value in ERASED_VALUES.items():
         setattr(client, field, value)
-    client.photo = ""
+    client.photo = None
     client.is_active = False
     client.erased_at = timezone.now()
     client.save()
     audit_record(action="clients.erase", actor=acting_user, target=client, data={"reason": reason[:200]})
-    transaction.on_commit(lambda: _delete_files(files))
     return client
-
-
-def _delete_files(names: list[str]) -> None:
-    for name in names:
-        for candidate in (name, _thumbnail_name(name)):
-            try:
-                if candidate and default_storage.exists(candidate):
-                    default_storage.delete(candidate)
-            except OSError:  # the row is gone; a file left behind is logged for the operator
-                logger.warning("could not delete erased client file %s", candidate)
-
-
-def _thumbnail_name(name: str) -> str:
-    stem, _, _suffix = name.rpartition(".")
-    return f"{stem}_thumb.jpg" if stem else ""

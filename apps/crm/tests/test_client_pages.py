@@ -180,3 +180,33 @@ def test_pick_fragment_shows_the_health_alert(alpha, owner_page):
         client_create(name="张三", phone="13800135678", allergies="烫发水过敏", acting_user=None)
     fragment = owner_page.get("/clients/pick/?q=zs").content.decode()
     assert 'class="alert-health" role="alert"' in fragment and "烫发水过敏" in fragment
+
+
+def test_profile_photo_is_one_of_the_clients_private_photos(alpha, owner_page, settings, tmp_path):
+    from apps.crm.services.media import client_photo_upload
+    from apps.crm.tests.test_media_support import image_bytes, upload
+
+    # given
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with schema_context(alpha.schema):
+        client = client_create(name="张三", acting_user=None)
+        photo = client_photo_upload(
+            client=client,
+            file=upload(image_bytes()),
+            kind="hairstyle",
+            taken_on=datetime.date(2026, 11, 1),
+            acting_user=None,
+        )
+
+    # when
+    response = owner_page.post(f"/clients/{client.pk}/photos/{photo.pk}/profile/")
+
+    # then
+    assert response.status_code == 302
+    page = owner_page.get(f"/clients/{client.pk}/").content.decode()
+    assert f'src="/clients/{client.pk}/photos/{photo.token}/thumb/"' in page
+    with schema_context(alpha.schema):
+        assert Client.objects.get(pk=client.pk).photo_id == photo.pk
+    assert (
+        owner_page.get(f"/media/salons/{alpha.schema}/clients/{client.pk}/photos/{photo.token}.jpg").status_code == 404
+    )

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
@@ -22,11 +21,13 @@ def _own_media(settings: Any, tmp_path: Any) -> Iterator[None]:
 
 
 def api(info: Any, username: str) -> HttpClient:
-    """An API client asking for English (token requests take the language cookie, else Chinese)."""
-    token = api_token(info, username)
-    client = HttpClient(HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {token}")
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
+    """An API client of a staff member who reads the app in English."""
+    from apps.core.models import User
+    from apps.core.services import user_set_language
+
+    with schema_context(info.schema):
+        user_set_language(user=User.objects.get(username=username), language="en")
+    return HttpClient(HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}")
 
 
 ROWS = [HEADER, ["张三", "13800138000", "男", "1990-05-20", "", ""], ["李四", "bad", "", "", "", ""]]

@@ -7,7 +7,6 @@ import io
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 from openpyxl import load_workbook
@@ -149,9 +148,12 @@ def test_filters_of_the_client_list_apply(alpha, clients):
 
 
 def test_api_export_returns_the_same_workbook(alpha, clients):
+    from apps.core.services import user_set_language
+
+    with schema_context(alpha.schema):
+        user_set_language(user=owner_of(alpha), language="en")
     token = api_token(alpha, alpha.owner_username)
     api = HttpClient(HTTP_HOST=alpha.host, HTTP_AUTHORIZATION=f"Bearer {token}")
-    api.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = api.get(f"/api/v1/clients/export/?tag={clients['vip'].pk}", HTTP_ACCEPT=XLSX)
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX

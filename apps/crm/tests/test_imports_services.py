@@ -568,7 +568,7 @@ def test_large_files_are_checked_and_imported_by_a_task_with_progress_in_batches
 
 
 def test_the_task_runs_in_the_schema_named_by_its_message(alpha, beta):
-    from apps.crm.tasks import import_check, import_run
+    from apps.crm.tasks_imports import import_check, import_run
 
     # given a job in alpha, ready to check, while the connection is on the public schema
     owner = owner_of(alpha)
