@@ -1,4 +1,4 @@
-"""Benchmarks run by ``make bench``: signup paths, routing overhead and no-op migrations.
+"""Benchmarks run by ``make bench``: signup paths, routing overhead, no-op migrations, client search.
 
 Everything runs against a throw-away database (``salon_bench``) created on the
 server that ``DATABASE_URL`` points at and dropped at the end. Figures are

@@ -52,6 +52,78 @@ class MigrateRun:
 
 
 @dataclass
+class SearchKindRun:
+    """One kind of search query (last four digits, pinyin initials, name prefix …), timed many times."""
+
+    key: str
+    label: str
+    examples: list[str]
+    intended_index: str  # the index this kind's condition is meant to use
+    target: bool  # whether the ≤ 30 ms target applies (else information only)
+    seconds: list[float] = field(default_factory=list)  # wall time of each client_search() call
+    results: list[int] = field(default_factory=list)  # clients each call returned
+    queries: int = 0  # SQL statements one call makes
+    plan: str = ""  # EXPLAIN (ANALYZE, BUFFERS) of the main SELECT for examples[0]
+    plan_query: str = ""
+    indexes_used: list[str] = field(default_factory=list)
+    seq_scan: bool = False
+    condition_sql: str = ""  # the WHERE clause Django emitted for the ranking
+
+
+@dataclass
+class ListPageRun:
+    """The client list (``client_list_filtered``): a page of rows with their tags, plus the count."""
+
+    label: str
+    params: dict[str, str]
+    seconds: list[float] = field(default_factory=list)  # one page of ``page_size`` rows + their tags
+    count_seconds: list[float] = field(default_factory=list)  # the filtered count (for the pager)
+    page_size: int = 50
+    queries_by_size: dict[int, int] = field(default_factory=dict)  # rows on the page -> SQL statements
+    total: int = 0
+    proposed_index: str = ""  # an index created by hand in the bench schema for this page, if any
+    seconds_with_index: list[float] = field(default_factory=list)
+
+
+@dataclass
+class SearchRun:
+    clients: int = 0
+    seed: int = 0
+    build_seconds: float = math.nan  # client_build for every client
+    insert_seconds: float = math.nan  # bulk_create
+    history_seconds: float = math.nan  # tags and purchase lines (bulk)
+    client_tags: int = 0
+    purchase_lines: int = 0
+    vacuum_seconds: float = math.nan
+    table_size: str = ""
+    build_plain: list[float] = field(default_factory=list)  # client_build without a birthday, seconds each
+    build_birthday: list[float] = field(default_factory=list)  # with a random (uncached) birthday
+    kinds: list[SearchKindRun] = field(default_factory=list)
+    pages: list[ListPageRun] = field(default_factory=list)
+    load_start: str = ""
+    load_end: str = ""
+    started: str = ""
+    minutes: float = 0.0
+
+
+@dataclass
+class ImportRun:
+    """(d) Importing a generated client list into one salon, in-process."""
+
+    rows: int
+    file_bytes: int = 0
+    generate_seconds: float = math.nan  # building the XLSX (not part of any figure)
+    upload_seconds: float = math.nan  # import_job_create: content check, header, row count, storage
+    check_seconds: float = math.nan  # the dry run over every row
+    import_seconds: float = math.nan  # the import itself
+    created: int = 0
+    errors: int = 0
+    reimport_check_seconds: float = math.nan  # the same file again: every row is already a client
+    reimport_seconds: float = math.nan
+    reimport_skipped: int = 0
+
+
+@dataclass
 class Results:
     started: str
     machine: dict[str, str]
@@ -70,6 +142,8 @@ class Results:
     components: dict[int, dict[str, list[float]]] = field(default_factory=dict)  # size -> step -> seconds
     rps: RpsRun | None = None
     migrate: MigrateRun | None = None
+    search: SearchRun | None = None
+    client_import: ImportRun | None = None
     clone_function_used: bool = False  # django-tenants' clone_schema() SQL function was installed by the app
     tenant_migrations: int = 0  # migrations a salon schema holds (what the stock path runs)
     notes: list[str] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""``make bench``: signup paths, routing overhead and no-op migrations on a throw-away database.
+"""``make bench``: signup paths, routing, no-op migrations, client search and import on a throw-away database.
 
 Usage: ``python -m bench.run [options]`` with DATABASE_URL set (``make bench`` sets it to the
 embedded server). The run creates the database ``salon_bench`` on that server, works only
@@ -9,9 +9,11 @@ to docs/benchmarks.md; nothing fails on a missed target.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import importlib.metadata
 import os
+import secrets
 import signal
 import sys
 import time
@@ -19,8 +21,17 @@ import traceback
 from types import FrameType
 
 from bench import dbutil, machine
-from bench.report import DOC_PATH, generated_section, write_doc
-from bench.results import MigrateRun, Results
+from bench.report import (
+    BEGIN,
+    DOC_PATH,
+    END,
+    SEARCH_BEGIN,
+    SEARCH_END,
+    generated_section,
+    search_generated_section,
+    write_doc,
+)
+from bench.results import MigrateRun, Results, SearchRun
 
 # Environment of the run: the real settings module, production-like switches.
 BENCH_ENV = {
@@ -28,15 +39,21 @@ BENCH_ENV = {
     "DEBUG": "0",
     "SALON_TESTING": "0",
     "SECRET_KEY": "bench",
-    # Fixed bench-only keys: encryption costs the same as with production keys.
-    "FIELD_ENCRYPTION_KEYS": "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE=",
-    "SEARCH_HASH_KEY": "bench-search-hash-key",
     "PLATFORM_DOMAIN": "localhost",
     "CELERY_TASK_ALWAYS_EAGER": "0",
     # Nothing is queued after a signup's commit; the benchmark refills the pool itself, untimed.
     "SALON_POOL_SIZE": "0",
     "LOG_LEVEL": "WARNING",
 }
+
+
+def bench_keys() -> dict[str, str]:
+    """Throw-away keys for personal data at rest: the settings refuse to start without them when
+    DEBUG is off, and every client phone the search benchmark stores is encrypted and hashed."""
+    return {
+        "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "SEARCH_HASH_KEY": secrets.token_hex(32),
+    }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -57,6 +74,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "on a sample of salons and extrapolated, or not at all",
     )
     parser.add_argument("--stock-migrate-sample", type=int, default=10, help="salons migrated one by one (sample)")
+    parser.add_argument(
+        "--search",
+        choices=("with", "skip", "only"),
+        default="with",
+        help="(d) client search and list at --search-clients clients: after (a)-(c) (default), not at all, or alone",
+    )
+    parser.add_argument("--search-clients", type=int, default=100_000, help="clients in the search salon")
+    parser.add_argument("--search-queries", type=int, default=200, help="timed client_search() calls per kind")
+    parser.add_argument("--search-list-samples", type=int, default=30, help="timed list pages per filter")
+    parser.add_argument("--search-seed", type=int, default=8, help="seed of the generated clients and queries")
+    parser.add_argument(
+        "--import-rows", type=int, default=10_000, help="rows of the client list imported in (e); 0 skips it"
+    )
     parser.add_argument("--database", default="salon_bench", help="database created and dropped by the run")
     parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
     parser.add_argument("--max-minutes", type=float, default=30.0, help="hard stop (the database is still dropped)")
@@ -107,8 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"bench: database {args.database!r} on the server of DATABASE_URL (PostgreSQL {results.postgres}); "
-        f"sizes {sizes}; samples per size {counts}; rps {args.rps_rounds}×{args.rps_requests}; "
-        f"stock migrate: {args.stock_migrate}",
+        + (
+            f"sizes {sizes}; samples per size {counts}; rps {args.rps_rounds}×{args.rps_requests}; "
+            f"stock migrate: {args.stock_migrate}; "
+            if args.search != "only"
+            else ""
+        )
+        + (
+            f"search: {args.search_clients:,} clients, {args.search_queries} queries per kind"
+            if args.search != "skip"
+            else "search: skipped"
+        ),
         flush=True,
     )
     m = results.machine
@@ -119,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     django_ready = False
     try:
         os.environ.update(BENCH_ENV)
+        os.environ.update(bench_keys())
         os.environ["DATABASE_URL"] = bench_url
         os.environ.pop("CELERY_BROKER_URL", None)  # the default broker: the bench database itself
         import django
@@ -151,10 +191,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     results.minutes = (time.monotonic() - started) / 60
     results.load_end = machine.load_average()
-    section = generated_section(results)
-    print("\n" + section)
-    if not args.no_doc:
-        write_doc(section)
+    sections: list[tuple[str, str, str]] = []
+    if args.search != "only":
+        sections.append((generated_section(results), BEGIN, END))
+    if results.search is not None:
+        sections.append((search_generated_section(results), SEARCH_BEGIN, SEARCH_END))
+    for section, begin, end in sections:
+        print("\n" + section)
+        if not args.no_doc:
+            write_doc(section, begin=begin, end=end)
+    if sections and not args.no_doc:
         print(f"bench: wrote {DOC_PATH.relative_to(DOC_PATH.parent.parent)}", flush=True)
     return 0
 
@@ -167,6 +213,30 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
     from tenants import provisioning
 
     results.tenant_migrations = len(provisioning.expected_tenant_migrations())
+    if args.search != "only":
+        run_platform(args, results, started)
+    if args.search != "skip":
+        from bench import search
+
+        phase(f"(d) client search and list with {args.search_clients:,} clients in one salon", started)
+        results.search = SearchRun(started=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        search_started = time.monotonic()
+        search.search_all(
+            results.search,
+            count=args.search_clients,
+            per_kind=args.search_queries,
+            list_samples=args.search_list_samples,
+            seed=args.search_seed,
+        )
+        results.search.minutes = (time.monotonic() - search_started) / 60
+    phase("done measuring", started)
+
+
+def run_platform(args: argparse.Namespace, results: Results, started: float) -> None:
+    """(a) signups, (b) routing, (c) no-op migrations, (e) a client import."""
+    from bench import scenarios
+    from tenants import provisioning
+
     phase(f"  {results.setup_seconds:.1f} s; argon2 cost", started)
     results.hash_make, results.hash_check = scenarios.hash_costs()
 
@@ -192,7 +262,10 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
     if args.stock_migrate != "skip":
         phase(f"(c) django-tenants' stock migrate_schemas ({args.stock_migrate})", started)
         scenarios.migrate_stock(results.migrate, args.stock_migrate, args.stock_migrate_sample)
-    phase("done measuring", started)
+
+    if args.import_rows:
+        phase(f"(e) client import: {args.import_rows:,}-row XLSX into one salon", started)
+        results.client_import = scenarios.client_import(args.import_rows)
 
 
 if __name__ == "__main__":

@@ -455,3 +455,109 @@ def migrate_stock(run: MigrateRun, mode: str, sample: int) -> None:
         f"stock migrate, public: {run.stock_public_seconds:.2f} s; {len(names)} salons one by one:"
         f" {mean:.2f} s each → {run.stock_seconds:.0f} s estimated for {run.salons} salons"
     )
+
+
+# --- (d) client import ----------------------------------------------------------------
+
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石"
+    "廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+_GIVEN = "丽娜静敏婷雪芳燕玲梅欣怡佳琳晓颖慧倩雅淑秀霞红艳丹萍洁蕾薇璐瑶嘉思雨梦子涵然可馨宇浩杰伟强磊军勇鹏超明华"
+_PREFIXES = tuple(
+    "130 131 132 133 135 136 137 138 139 150 151 152 155 156 158 159 177 180 181 185 186 187 188 189 199".split()
+)
+_TAGS = ("VIP", "老客户", "敏感肌", "美白", "抗衰", "团购")
+_SOURCES = ("", "", "美团", "转介绍", "到店", "抖音", "小红书", "微信")
+
+
+def client_list_xlsx(rows: int, seed: int = 7) -> bytes:
+    """A client list as Chinese salons keep it: names, unique mainland mobiles, birthdays as date
+    cells (some blank), gender, tags separated by 、, source and notes."""
+    import datetime
+    import random
+
+    from openpyxl import Workbook
+
+    rng = random.Random(seed)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("客户")
+    sheet.append(["姓名", "手机号", "性别", "生日", "标签", "来源", "备注"])
+    numbers = rng.sample(range(10**8), rows)
+    first = datetime.date(1960, 1, 1).toordinal()
+    last = datetime.date(2005, 12, 31).toordinal()
+    for index in range(rows):
+        name = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2, 2))))
+        phone = f"{rng.choice(_PREFIXES)}{numbers[index]:08d}"
+        birthday = datetime.date.fromordinal(rng.randint(first, last)) if rng.random() < 0.8 else None
+        tags = "、".join(rng.sample(_TAGS, rng.choice((0, 0, 1, 1, 2))))
+        note = rng.choice(("", "", "", "喜欢安静", "对香味敏感", "周末到店"))
+        sheet.append([name, phone, "女" if rng.random() < 0.85 else "男", birthday, tags, rng.choice(_SOURCES), note])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def client_import(rows: int) -> Any:
+    """Check and import a generated ``rows``-row XLSX into one new salon, in-process (inline, as
+    the Celery task runs it), then the same file again (every row a duplicate)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import override_settings
+
+    from apps.crm.models import Client, ImportStatus
+    from apps.crm.services import imports
+    from apps.crm.services.tags import tag_create
+    from bench.results import ImportRun
+
+    run = ImportRun(rows=rows)
+    started = time.perf_counter()
+    data = client_list_xlsx(rows)
+    run.generate_seconds = time.perf_counter() - started
+    run.file_bytes = len(data)
+    fresh_connection()
+    result = services.salon_signup(raw=signup_raw("import-bench"))
+    jobs = []
+    try:
+        with schema_context(result.salon.schema_name), override_settings(CLIENT_IMPORT_INLINE_ROWS=10**9):
+            owner = User.objects.get(pk=result.owner_id)
+            for name in _TAGS:
+                tag_create(name=name, acting_user=owner)
+
+            for attempt in ("first", "again"):
+                began = time.perf_counter()
+                job = imports.import_job_create(file=SimpleUploadedFile("clients.xlsx", data), acting_user=owner)
+                upload_seconds = time.perf_counter() - began
+                jobs.append(job)
+                began = time.perf_counter()
+                job = imports.import_job_check(job=job, acting_user=owner)
+                check_seconds = time.perf_counter() - began
+                began = time.perf_counter()
+                job = imports.import_job_run(job=job, acting_user=owner)
+                import_seconds = time.perf_counter() - began
+                if job.status != ImportStatus.DONE:
+                    raise RuntimeError(f"import ended {job.status}: {job.failure}")
+                if attempt == "first":
+                    run.upload_seconds, run.check_seconds, run.import_seconds = (
+                        upload_seconds,
+                        check_seconds,
+                        import_seconds,
+                    )
+                    run.created, run.errors = job.created_count, job.error_count
+                    if Client.objects.count() != job.created_count:
+                        raise RuntimeError("the salon holds another number of clients than the import created")
+                else:
+                    run.reimport_check_seconds, run.reimport_seconds = check_seconds, import_seconds
+                    run.reimport_skipped = job.skipped_count
+                    if job.created_count or Client.objects.count() != run.created:
+                        raise RuntimeError("importing the same file again added clients")
+                log(
+                    f"{attempt}: upload {upload_seconds:.2f} s, check {check_seconds:.2f} s, import "
+                    f"{import_seconds:.2f} s (created {job.created_count}, skipped {job.skipped_count}, "
+                    f"bad rows {job.error_count})"
+                )
+    finally:
+        with schema_context(result.salon.schema_name):
+            for job in jobs:
+                job.file.delete(save=False)
+        salon_remove(result.salon)
+    return run

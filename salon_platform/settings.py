@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -270,6 +271,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- clients -----------------------------------------------------------------
+
+# Client import (CRM-7): uploads over these limits are refused. Files of up to
+# CLIENT_IMPORT_INLINE_ROWS rows are checked and imported within the request; larger ones by
+# a Celery task that writes its progress to the import every CLIENT_IMPORT_BATCH_SIZE rows.
+CLIENT_IMPORT_MAX_BYTES = env.int("CLIENT_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+CLIENT_IMPORT_MAX_ROWS = env.int("CLIENT_IMPORT_MAX_ROWS", default=50_000)
+CLIENT_IMPORT_INLINE_ROWS = env.int("CLIENT_IMPORT_INLINE_ROWS", default=500)
+CLIENT_IMPORT_BATCH_SIZE = env.int("CLIENT_IMPORT_BATCH_SIZE", default=500)
+
 # --- Celery -----------------------------------------------------------------
 
 
@@ -298,6 +309,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.for_each_salon",
         "schedule": 300.0,
         "args": ["crm.follow_up_reminders"],
+    },
+    # Automatic client tags (CRM-3), nightly: 19:00 UTC is 03:00 in Asia/Shanghai.
+    "client-tags-recompute": {
+        "task": "tenants.for_each_salon",
+        "schedule": crontab(hour=19, minute=0),
+        "args": ["crm.tags_recompute"],
     },
 }
 # Follow-up reminders go out from this hour of the salon's day on (CRM-6).

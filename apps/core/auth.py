@@ -3,10 +3,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import translation
 from rest_framework.authentication import TokenAuthentication
 
 from apps.core.models import User
@@ -40,6 +42,17 @@ class StaffBackend(ModelBackend):
 
 
 class BearerTokenAuthentication(TokenAuthentication):
-    """``Authorization: Bearer <token>`` (SPEC §4). Tokens live in the salon's schema."""
+    """``Authorization: Bearer <token>`` (SPEC §4). Tokens live in the salon's schema.
+
+    A token's staff member is known only here (after the middleware chose a language), so their
+    language is switched on here, unless the call asked for one with ``Accept-Language``."""
 
     keyword = "Bearer"
+
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        result = super().authenticate(request)
+        if result is not None and "HTTP_ACCEPT_LANGUAGE" not in request.META:
+            language = getattr(result[0], "language", "")
+            if language in dict(settings.LANGUAGES):
+                translation.activate(language)
+        return result

@@ -9,4 +9,4 @@ class CrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.crm import merge, tasks_tags  # noqa: F401  merge participants; Celery tasks
+        from apps.crm import merge  # noqa: F401  registers the crm tables that a merge moves

@@ -9,8 +9,9 @@ import random
 from django.utils import timezone
 
 from apps.core.models import User
-from apps.crm.models import Client, MembershipTier
+from apps.crm.models import Channel, Client, ComplaintStatus, InteractionKind, MembershipTier
 from apps.crm.services.clients import client_create, purchase_record
+from apps.crm.services.interactions import complaint_transition, follow_up_create, interaction_record
 from apps.crm.services.tags import clients_tag, tag_create, tags_recompute, tier_create
 
 TIERS = [("普通会员", 1, "#6b7280"), ("银卡会员", 2, "#94a3b8"), ("金卡会员", 3, "#c9a227"), ("钻石会员", 4, "#2563eb")]
@@ -90,6 +91,66 @@ def seed(*, acting_user: User | None = None) -> None:
                 visit_reference=f"demo-{client.pk}-{visit}",
                 reference=f"demo-{client.pk}-{visit}",
             )
+    _timeline(made, staff, now)
     clients_tag(client_ids=[c.pk for c in made[:4]], tag=vip, acting_user=acting_user)
     clients_tag(client_ids=[c.pk for c in made if c.taboos], tag=quiet, acting_user=acting_user)
     tags_recompute()
+
+
+def _timeline(clients: list[Client], staff: list[User], now: datetime.datetime) -> None:
+    """A few conversations, a resolved and an open complaint, and follow-ups due today and overdue."""
+    manager = User.objects.filter(is_active=True, role="manager").order_by("pk").first()
+    owner = User.objects.filter(is_active=True, role="owner").order_by("pk").first()
+    actor = manager or owner
+    if actor is None or len(clients) < 4:
+        return
+    wang, li = clients[1], clients[2]
+    interaction_record(
+        client=wang,
+        kind=InteractionKind.COMMUNICATION,
+        channel=Channel.WECHAT,
+        summary="确认周六下午烫发，提醒带上次的发色照片",
+        acting_user=actor,
+        occurred_at=now - datetime.timedelta(days=3),
+    )
+    interaction_record(
+        client=wang,
+        kind=InteractionKind.FEEDBACK,
+        summary="对上次护理很满意",
+        rating=5,
+        acting_user=actor,
+        occurred_at=now - datetime.timedelta(days=20),
+    )
+    resolved = interaction_record(
+        client=li,
+        kind=InteractionKind.COMPLAINT,
+        summary="等候时间超过 30 分钟",
+        body="预约 14:00，实际 14:35 开始。",
+        acting_user=actor,
+        occurred_at=now - datetime.timedelta(days=10),
+    )
+    complaint_transition(complaint=resolved, to_status=ComplaintStatus.HANDLING, owner=actor, acting_user=actor)
+    complaint_transition(
+        complaint=resolved,
+        to_status=ComplaintStatus.RESOLVED,
+        resolution="致电道歉，赠送一次头皮护理",
+        acting_user=actor,
+    )
+    interaction_record(
+        client=clients[3],
+        kind=InteractionKind.COMPLAINT,
+        channel=Channel.REVIEW,
+        summary="大众点评差评：染发颜色偏暗",
+        acting_user=actor,
+        occurred_at=now - datetime.timedelta(days=1),
+    )
+    assignees = staff or [actor]
+    today = timezone.localdate(now)
+    for index, client in enumerate(clients[:5]):
+        follow_up_create(
+            client=client,
+            assigned_to=assignees[index % len(assignees)],
+            due_date=today + datetime.timedelta(days=index % 3),
+            purpose=["护理后第三天回访", "提醒补染发根", "邀请参加会员日", "生日前问候", "了解新品试用感受"][index],
+            acting_user=actor,
+        )

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.functional import Promise
+from django.utils.safestring import SafeString, mark_safe
 
 from apps.crm.models import Client
 
@@ -36,13 +38,22 @@ def client_section_register(section: ClientSection) -> None:
     SECTIONS[section.slug] = section
 
 
-def client_sections_for(request: HttpRequest, client: Client) -> list[dict[str, Any]]:
-    """The sections this staff member may see, each with its template and context."""
+@dataclass(frozen=True)
+class RenderedSection:
+    slug: str
+    html: SafeString
+
+
+def client_sections_for(request: HttpRequest, client: Client) -> list[RenderedSection]:
+    """The sections this staff member may see, rendered in order. Each template gets ``client``,
+    ``section`` and its own context keys at the top level (and the request's context processors)."""
     from apps.core.roles import perm
 
     shown = []
     for section in sorted(SECTIONS.values(), key=lambda s: (s.order, s.slug)):
         if section.permission and not request.user.has_perm(perm(section.permission)):
             continue
-        shown.append({"section": section, "template": section.template, **section.context(request, client)})
+        context = {"client": client, "section": section, **section.context(request, client)}
+        html = mark_safe(render_to_string(section.template, context, request=request))  # noqa: S308 - a template
+        shown.append(RenderedSection(section.slug, html))
     return shown

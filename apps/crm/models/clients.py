@@ -250,6 +250,8 @@ class Client(models.Model):
             models.Index(fields=["phone_alt_hash"], name="client_phone_alt_idx"),
             models.Index(fields=["id_number_hash"], name="client_id_number_idx"),
             models.Index(fields=["birthday"], name="client_birthday_idx"),
+            # The list ordered by name (pinyin) reads this index instead of sorting every client.
+            models.Index(fields=["name_pinyin", "id"], name="client_pinyin_order_idx", condition=ACTIVE),
         ]
 
     def __str__(self) -> str:

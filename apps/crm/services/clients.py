@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from lunar_python import Lunar, Solar
+from lunar_python import Lunar, LunarYear, Solar
 from pypinyin import Style, lazy_pinyin
 
 from apps.core.crypto import search_hash
@@ -75,8 +76,28 @@ def name_spellings(name: str) -> tuple[str, str]:
     return "".join(syllables)[:300], "".join(s[0] for s in syllables)[:100]
 
 
+@functools.lru_cache(maxsize=512)
+def _lunar_months(solar_year: int) -> tuple[tuple[datetime.date, int, int], ...]:
+    """(first solar day, day count, lunar month, negative for a leap month) of the lunar months
+    lunar_python lists for a solar year. Computing a lunar year costs ~15 ms and the library
+    caches only the last one, so converting birthdays of many years one by one (an import)
+    recomputed it for nearly every client."""
+    months = []
+    for month in LunarYear.fromYear(solar_year).getMonths():
+        first = Solar.fromJulianDay(month.getFirstJulianDay())
+        months.append(
+            (datetime.date(first.getYear(), first.getMonth(), first.getDay()), month.getDayCount(), month.getMonth())
+        )
+    return tuple(months)
+
+
 def lunar_of(birthday: datetime.date) -> tuple[int, int, bool]:
-    """Lunar (month, day, is leap month) of a solar date, from the lunar_python calendar."""
+    """Lunar (month, day, is leap month) of a solar date, from the lunar_python calendar
+    (the month search of its ``Lunar.fromSolar``, over the year's months computed once)."""
+    for first, day_count, month in _lunar_months(birthday.year):
+        days = (birthday - first).days
+        if 0 <= days < day_count:
+            return abs(month), days + 1, month < 0
     lunar = Solar.fromYmd(birthday.year, birthday.month, birthday.day).getLunar()
     month = lunar.getMonth()
     return abs(month), lunar.getDay(), month < 0

@@ -18,3 +18,12 @@ def test_demo_clients_seed_once_with_alerts_tags_and_history(in_alpha):
     assert (wang.name, wang.allergies, wang.birthday_is_lunar) == ("王芳", "对烫发药水过敏", True)
     assert Tag.objects.get(name="VIP").client_tags.count() == 4
     assert Tag.objects.filter(rule="").count() == 2 and Tag.objects.exclude(rule="").count() == 3
+
+
+def test_demo_timeline_has_complaints_and_follow_ups(in_alpha):
+    from apps.crm.models import FollowUp, Interaction
+
+    demo.seed()
+    assert Interaction.objects.filter(kind="complaint", status="resolved").count() == 1
+    assert Interaction.objects.filter(kind="complaint", status="open").count() == 1
+    assert FollowUp.objects.filter(status="open").count() == 5

@@ -670,8 +670,6 @@ def test_a_technician_cannot_take_a_complaint_on_its_page(alpha):
 
 
 def test_the_client_page_sections_render(alpha, rf):
-    from django.template.loader import render_to_string
-
     from apps.crm.sections import client_sections_for
 
     alice = make_staff(alpha, role="front_desk", username="alice")
@@ -680,9 +678,8 @@ def test_the_client_page_sections_render(alpha, rf):
         _seed_timeline(client, alice, 7)
         request = rf.get(f"/clients/{client.pk}/")
         request.user = alice
-        sections = {s["section"].slug: s for s in client_sections_for(request, client)}
-        html = render_to_string(sections["interactions"]["template"], sections["interactions"], request=request)
-        follow_ups = render_to_string(sections["follow_ups"]["template"], sections["follow_ups"], request=request)
+        sections = {s.slug: s.html for s in client_sections_for(request, client)}
+        html, follow_ups = sections["interactions"], sections["follow_ups"]
     assert html.count('<li class="entry">') == 5
     assert f'href="/clients/{client.pk}/interactions/"' in html
     assert 'name="next"' in html
