@@ -10,10 +10,12 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
+from apps.catalog import demo as catalog_demo
 from apps.core import services as core_services
 from apps.core.models import Location, User
 from apps.core.roles import Role
 from apps.crm import demo as crm_demo
+from apps.scheduling import demo as scheduling_demo
 from tenants.models import Salon
 from tenants.services import salon_signup
 
@@ -74,3 +76,5 @@ class Command(BaseCommand):
                         locations=[main] if main else [],
                     )
             crm_demo.seed()
+            catalog_demo.seed()  # after the clients' tiers, so member prices are included
+            scheduling_demo.seed()
