@@ -23,7 +23,6 @@ from apps.crm.models import (
     Client,
     ClientTag,
     Gender,
-    MembershipTier,
     PurchaseKind,
     PurchaseLine,
     PurchaseSource,
@@ -410,7 +409,3 @@ def purchase_record(
         # A concurrent recording of the same reference won: return that one.
         return PurchaseLine.objects.get(reference=reference)
     return line
-
-
-def tier_choices() -> list[MembershipTier]:
-    return list(MembershipTier.objects.order_by("rank"))
