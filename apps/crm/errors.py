@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import ServiceError
@@ -150,6 +151,19 @@ STATUS: dict[CrmError, int] = {
     CrmError.FOLLOW_UP_CLOSED: 409,
     CrmError.PERMISSION_DENIED: 403,
 }
+
+
+def too_long_message(limit: int) -> str:
+    """Django's own wording for an over-long value, for services that check lengths themselves."""
+    return ngettext(
+        "Ensure this value has at most %(limit_value)d character.",
+        "Ensure this value has at most %(limit_value)d characters.",
+        limit,
+    ) % {"limit_value": limit}
+
+
+def invalid_choice_message() -> str:
+    return gettext("Select a valid choice.")
 
 
 def crm_error(code: CrmError, *, field: str | None = None) -> ServiceError:

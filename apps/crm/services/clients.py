@@ -18,7 +18,7 @@ from apps.core.db import salon_today
 from apps.core.errors import ServiceError
 from apps.core.models import Location, User
 from apps.core.validators import normalize_phone
-from apps.crm.errors import CrmError, crm_error
+from apps.crm.errors import CrmError, crm_error, invalid_choice_message, too_long_message
 from apps.crm.models import (
     Client,
     ClientTag,
@@ -147,7 +147,7 @@ def _clean(values: dict[str, Any], *, client: Client | None) -> dict[str, Any]:
         if not out["name"]:
             fail(CrmError.NAME_REQUIRED)
         elif len(out["name"]) > 100:
-            errors.setdefault("name", []).append(_too_long(100))
+            errors.setdefault("name", []).append(too_long_message(100))
             codes.append(CrmError.NAME_REQUIRED)
     for field in ("phone", "phone_alt"):
         if out.get(field):
@@ -174,11 +174,11 @@ def _clean(values: dict[str, Any], *, client: Client | None) -> dict[str, Any]:
     if out.get("gender") is None and "gender" in out:
         out["gender"] = ""
     if out.get("gender") and out["gender"] not in Gender.values:
-        errors.setdefault("gender", []).append(str(_invalid_choice()))
+        errors.setdefault("gender", []).append(str(invalid_choice_message()))
     if out.get("source") and out["source"] not in Source.values:
-        errors.setdefault("source", []).append(str(_invalid_choice()))
+        errors.setdefault("source", []).append(str(invalid_choice_message()))
     if out.get("skin_type") and out["skin_type"] not in SkinType.values:
-        errors.setdefault("skin_type", []).append(str(_invalid_choice()))
+        errors.setdefault("skin_type", []).append(str(invalid_choice_message()))
     for field in ("source", "skin_type"):
         if field in out and out[field] is None:
             out[field] = ""
@@ -197,22 +197,6 @@ def _clean(values: dict[str, Any], *, client: Client | None) -> dict[str, Any]:
     if errors:
         raise ServiceError(codes[0] if codes else CrmError.NAME_REQUIRED, next(iter(errors.values()))[0], errors=errors)
     return out
-
-
-def _too_long(limit: int) -> str:
-    from django.utils.translation import ngettext
-
-    return ngettext(
-        "Ensure this value has at most %(limit_value)d character.",
-        "Ensure this value has at most %(limit_value)d characters.",
-        limit,
-    ) % {"limit_value": limit}
-
-
-def _invalid_choice() -> str:
-    from django.utils.translation import gettext
-
-    return gettext("Select a valid choice.")
 
 
 def _check_unique(out: dict[str, Any], *, client: Client | None) -> None:
@@ -385,7 +369,7 @@ def purchase_record(
     if quantity < 1:
         raise crm_error(CrmError.INVALID_AMOUNT, field="quantity")
     if kind not in PurchaseKind.values:
-        raise ServiceError(CrmError.INVALID_AMOUNT, _invalid_choice(), field="kind")
+        raise ServiceError(CrmError.INVALID_AMOUNT, invalid_choice_message(), field="kind")
     line = PurchaseLine(
         client=client,
         occurred_at=occurred_at,

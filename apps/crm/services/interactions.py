@@ -20,14 +20,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from apps.core.db import current_schema, salon_timezone
 from apps.core.errors import CoreError, ServiceError
 from apps.core.models import User
 from apps.core.roles import perm
 from apps.core.services import audit_record
-from apps.crm.errors import CrmError, crm_error
+from apps.crm.errors import CrmError, crm_error, invalid_choice_message, too_long_message
 from apps.crm.models import (
     Channel,
     Client,
@@ -84,18 +83,6 @@ def _denied() -> ServiceError:
     return crm_error(CrmError.PERMISSION_DENIED)
 
 
-def _invalid_choice() -> str:
-    return _("Select a valid choice.")
-
-
-def _too_long(limit: int) -> str:
-    return ngettext(
-        "Ensure this value has at most %(limit_value)d character.",
-        "Ensure this value has at most %(limit_value)d characters.",
-        limit,
-    ) % {"limit_value": limit}
-
-
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -129,11 +116,11 @@ def interaction_record(
     if not summary:
         problems.add(CrmError.SUMMARY_REQUIRED)
     elif len(summary) > SUMMARY_MAX:
-        problems.add_message(CrmError.SUMMARY_REQUIRED, "summary", _too_long(SUMMARY_MAX))
+        problems.add_message(CrmError.SUMMARY_REQUIRED, "summary", too_long_message(SUMMARY_MAX))
     if kind not in InteractionKind.values:
-        problems.add_message(CoreError.INVALID, "kind", _invalid_choice())
+        problems.add_message(CoreError.INVALID, "kind", invalid_choice_message())
     if channel not in Channel.values:
-        problems.add_message(CoreError.INVALID, "channel", _invalid_choice())
+        problems.add_message(CoreError.INVALID, "channel", invalid_choice_message())
     if rating is not None:
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
             problems.add(CrmError.INVALID_RATING)
@@ -176,7 +163,7 @@ def interaction_update(
         if not cleaned:
             problems.add(CrmError.SUMMARY_REQUIRED)
         elif len(cleaned) > SUMMARY_MAX:
-            problems.add_message(CrmError.SUMMARY_REQUIRED, "summary", _too_long(SUMMARY_MAX))
+            problems.add_message(CrmError.SUMMARY_REQUIRED, "summary", too_long_message(SUMMARY_MAX))
         elif cleaned != locked.summary:
             changes["summary"] = cleaned
     if body is not None and _text(body) != locked.body:
@@ -318,7 +305,7 @@ def _clean_purpose(purpose: Any, problems: _Problems) -> str:
     if not purpose:
         problems.add(CrmError.PURPOSE_REQUIRED)
     elif len(purpose) > PURPOSE_MAX:
-        problems.add_message(CrmError.PURPOSE_REQUIRED, "purpose", _too_long(PURPOSE_MAX))
+        problems.add_message(CrmError.PURPOSE_REQUIRED, "purpose", too_long_message(PURPOSE_MAX))
     return purpose
 
 
@@ -343,7 +330,7 @@ def follow_up_create(
     _check_due_date(due_date, problems)
     purpose = _clean_purpose(purpose, problems)
     if channel not in Channel.values:
-        problems.add_message(CoreError.INVALID, "channel", _invalid_choice())
+        problems.add_message(CoreError.INVALID, "channel", invalid_choice_message())
     problems.raise_any()
     return FollowUp.objects.create(
         client=client,
@@ -441,7 +428,7 @@ def follow_up_change(
             changed.append("purpose")
     if channel is not None and channel != locked.channel:
         if channel not in Channel.values:
-            problems.add_message(CoreError.INVALID, "channel", _invalid_choice())
+            problems.add_message(CoreError.INVALID, "channel", invalid_choice_message())
         locked.channel = channel
         changed.append("channel")
     problems.raise_any()

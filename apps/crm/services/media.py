@@ -27,7 +27,7 @@ from apps.core.db import salon_today
 from apps.core.errors import CoreError, ServiceError
 from apps.core.models import User
 from apps.core.services import audit_record
-from apps.crm.errors import CrmError, crm_error
+from apps.crm.errors import CrmError, crm_error, too_long_message
 from apps.crm.models import (
     Client,
     ClientPhoto,
@@ -61,14 +61,7 @@ def _field_error(field: str, message: Any) -> ServiceError:
 
 
 def _too_long(field: str, limit: int) -> ServiceError:
-    from django.utils.translation import ngettext
-
-    message = ngettext(
-        "Ensure this value has at most %(limit_value)d character.",
-        "Ensure this value has at most %(limit_value)d characters.",
-        limit,
-    ) % {"limit_value": limit}
-    return _field_error(field, message)
+    return _field_error(field, too_long_message(limit))
 
 
 def _check_active(client: Client) -> None:
