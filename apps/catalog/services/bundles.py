@@ -56,19 +56,31 @@ def _package_item_add(package: Package, spec: PackageItemSpec) -> PackageItem:
     )
 
 
-def _package_values(values: dict[str, Any], *, exclude_pk: int | None = None) -> dict[str, Any]:
+def _offer_values(
+    model: type[Package] | type[CourseCardTemplate],
+    values: dict[str, Any],
+    *,
+    exclude_pk: int | None = None,
+    validity_optional: bool,
+) -> dict[str, Any]:
+    """Checks a package and a course card share: a unique name, a description, a price in range
+    and a validity (a package may never expire; a course card always does)."""
     cleaned = dict(values)
     if values.get("name", UNSET) is not UNSET:
-        cleaned["name"] = check.text(values["name"], field="name", model=Package, required=True)
-        if check.name_taken(Package, cleaned["name"], exclude_pk=exclude_pk):
+        cleaned["name"] = check.text(values["name"], field="name", model=model, required=True)
+        if check.name_taken(model, cleaned["name"], exclude_pk=exclude_pk):
             raise catalog_error(CatalogError.DUPLICATE_NAME)
     if values.get("description", UNSET) is not UNSET:
-        cleaned["description"] = check.text(values["description"], field="description", model=Package)
+        cleaned["description"] = check.text(values["description"], field="description", model=model)
     if values.get("price", UNSET) is not UNSET:
         check.amount(values["price"])
     if values.get("validity_days", UNSET) is not UNSET:
-        check.validity_days(values["validity_days"], optional=True)
+        check.validity_days(values["validity_days"], optional=validity_optional)
     return cleaned
+
+
+def _package_values(values: dict[str, Any], *, exclude_pk: int | None = None) -> dict[str, Any]:
+    return _offer_values(Package, values, exclude_pk=exclude_pk, validity_optional=True)
 
 
 @transaction.atomic
@@ -201,18 +213,7 @@ def _card_item_add(template: CourseCardTemplate, spec: CourseCardItemSpec) -> Co
 
 
 def _card_values(values: dict[str, Any], *, exclude_pk: int | None = None) -> dict[str, Any]:
-    cleaned = dict(values)
-    if values.get("name", UNSET) is not UNSET:
-        cleaned["name"] = check.text(values["name"], field="name", model=CourseCardTemplate, required=True)
-        if check.name_taken(CourseCardTemplate, cleaned["name"], exclude_pk=exclude_pk):
-            raise catalog_error(CatalogError.DUPLICATE_NAME)
-    if values.get("description", UNSET) is not UNSET:
-        cleaned["description"] = check.text(values["description"], field="description", model=CourseCardTemplate)
-    if values.get("price", UNSET) is not UNSET:
-        check.amount(values["price"])
-    if values.get("validity_days", UNSET) is not UNSET:
-        check.validity_days(values["validity_days"], optional=False)
-    return cleaned
+    return _offer_values(CourseCardTemplate, values, exclude_pk=exclude_pk, validity_optional=False)
 
 
 @transaction.atomic
