@@ -80,6 +80,7 @@ TENANT_APPS = [
     "apps.messaging",
     "apps.crm",
     "apps.catalog",
+    "apps.loyalty",
     "apps.scheduling",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -233,6 +234,11 @@ STORAGES = {
 # --- e-mail -----------------------------------------------------------------
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Text messages (one-time codes, reminders): console in development, a provider adapter in production.
+SMS_BACKEND = env.str("SMS_BACKEND", default="apps.messaging.sms.ConsoleSmsBackend")
+# One-time codes (LOY-8, LOY-9): how long a code lives and how soon another may be sent to the same phone.
+ONE_TIME_CODE_TTL_SECONDS = env.int("ONE_TIME_CODE_TTL_SECONDS", default=300)
+ONE_TIME_CODE_RESEND_SECONDS = env.int("ONE_TIME_CODE_RESEND_SECONDS", default=60)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"no-reply@{PLATFORM_DOMAIN}")
 
 # --- REST API ---------------------------------------------------------------

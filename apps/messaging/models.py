@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -47,3 +48,36 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.recipient} ({self.status})"
+
+
+class OneTimeCode(models.Model):
+    """A short code sent to a phone to prove the person holds it (LOY-8 redemptions, LOY-9 member login).
+
+    Neither the phone nor the code is stored readable: ``recipient_hash`` is the search hash of the
+    E.164 number and ``code_hash`` a keyed hash of the code. A code is used at most once, expires, and
+    stops accepting guesses after ``MAX_ATTEMPTS`` wrong ones.
+    """
+
+    MAX_ATTEMPTS = 5
+
+    id = models.BigAutoField(primary_key=True)
+    recipient_hash = models.CharField(max_length=64)
+    purpose = models.CharField(max_length=64, help_text="What the code unlocks, e.g. member_login")
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["recipient_hash", "purpose", "-id"], name="otp_recipient_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(attempts__lte=5), name="otp_attempts_capped"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} ({self.created_at:%Y-%m-%d %H:%M})"

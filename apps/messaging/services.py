@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.core.db import current_schema
 from apps.messaging.models import Channel, Delivery, DeliveryStatus
+from apps.messaging.sms import sms_backend
 
 
 def message_send_email(*, to: str, subject: str, body: str, purpose: str) -> Delivery:
@@ -17,12 +18,23 @@ def message_send_email(*, to: str, subject: str, body: str, purpose: str) -> Del
     delivery = Delivery.objects.create(
         channel=Channel.EMAIL, recipient=to, subject=subject[:200], body=body, purpose=purpose
     )
+    _send_after_commit(delivery)
+    return delivery
+
+
+def message_send_sms(*, to: str, body: str, purpose: str) -> Delivery:
+    """Queue a text message to an E.164 number in the delivery log and send it after commit."""
+    delivery = Delivery.objects.create(channel=Channel.SMS, recipient=to, body=body, purpose=purpose)
+    _send_after_commit(delivery)
+    return delivery
+
+
+def _send_after_commit(delivery: Delivery) -> None:
     from apps.messaging.tasks import delivery_send
 
     # Bind the salon now: the commit hook may run after the connection has moved to another schema.
     schema = current_schema()
     transaction.on_commit(lambda: delivery_send.apply_async(args=[delivery.pk], headers={"_schema_name": schema}))
-    return delivery
 
 
 def delivery_attempt(*, delivery_id: int) -> Delivery | None:
@@ -33,14 +45,17 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
             return delivery
         delivery.attempts += 1
         try:
-            if delivery.channel != Channel.EMAIL:
+            if delivery.channel == Channel.SMS:
+                sms_backend().send(to=delivery.recipient, body=delivery.body)
+            elif delivery.channel == Channel.EMAIL:
+                EmailMessage(
+                    subject=delivery.subject,
+                    body=delivery.body,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[delivery.recipient],
+                ).send()
+            else:
                 raise NotImplementedError(f"channel {delivery.channel} has no backend yet")
-            EmailMessage(
-                subject=delivery.subject,
-                body=delivery.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[delivery.recipient],
-            ).send()
         except Exception as exc:  # the log row records every failure; the caller decides on retries
             delivery.status = DeliveryStatus.FAILED
             delivery.error = f"{exc.__class__.__name__}: {exc}"[:300]

@@ -1,0 +1,533 @@
+"""Stored value (LOY-3): top-ups with bonus rules, payments that draw principal and bonus in the salon's
+order, payments given back, adjustments, and the refund of a card by the rule for prepaid cards.
+
+Every change locks the wallet row, appends one ledger entry carrying the figures after it, and writes
+the new figures to the wallet; the CHECK constraints on both are the backstop. An idempotency key names
+each operation: replaying it returns the first entry and changes nothing."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
+
+from apps.core.db import salon_today
+from apps.core.models import User
+from apps.core.services import audit_record
+from apps.crm.models import Client
+from apps.loyalty.errors import LoyaltyError, loyalty_error
+from apps.loyalty.models import (
+    CardStatus,
+    ConsumptionOrder,
+    LoyaltySettings,
+    TopUpRule,
+    Wallet,
+    WalletEntry,
+    WalletEntryKind,
+)
+from apps.loyalty.services import _common as check
+from apps.loyalty.services._common import Verification, redemption_authorise
+
+# --- reading and locking -----------------------------------------------------------------------
+
+
+def wallet_for(client: Client) -> Wallet:
+    """The client's wallet, opened empty the first time it is needed (safe when two requests race)."""
+    try:
+        return Wallet.objects.get(client=client)
+    except Wallet.DoesNotExist:
+        pass
+    try:
+        with transaction.atomic():
+            return Wallet.objects.create(client=client)
+    except IntegrityError:
+        return Wallet.objects.get(client=client)
+
+
+def _locked(wallet_id: int) -> Wallet:
+    # One wallet per operation, so there is no lock order to keep between wallets; the card comes in
+    # the same statement (FOR UPDATE OF the wallet only) so a payment reads it without another query.
+    return Wallet.objects.select_related("current_card").select_for_update(of=("self",)).get(pk=wallet_id)
+
+
+def _locked_for(client: Client) -> Wallet:
+    """The client's wallet, locked; opened first if the client has none yet."""
+    try:
+        return Wallet.objects.select_related("current_card").select_for_update(of=("self",)).get(client=client)
+    except Wallet.DoesNotExist:
+        return _locked(wallet_for(client).pk)
+
+
+def _replayed(key: str, *, wallet: Wallet, kind: str, amount: int | None) -> WalletEntry | None:
+    """The entry an earlier call with ``key`` wrote, if any. The same key for another operation is refused."""
+    entry = WalletEntry.objects.filter(idempotency_key=key).first()
+    if entry is None:
+        return None
+    if entry.wallet_id != wallet.pk or entry.kind != kind or (amount is not None and abs(entry.amount) != amount):
+        raise loyalty_error(LoyaltyError.KEY_REUSED)
+    return entry
+
+
+def _append(
+    wallet: Wallet,
+    *,
+    kind: str,
+    principal_delta: int,
+    bonus_delta: int,
+    key: str,
+    reference: str = "",
+    acting_user: User | None = None,
+    note: str = "",
+    **extra: Any,
+) -> WalletEntry:
+    """Write the entry and the wallet's new figures. The caller holds the wallet's row lock, so plain
+    values (not F()) are right here: nobody else can change the row before we commit."""
+    wallet.principal += principal_delta
+    wallet.bonus += bonus_delta
+    entry = WalletEntry.objects.create(
+        wallet=wallet,
+        kind=kind,
+        amount=principal_delta + bonus_delta,
+        principal_delta=principal_delta,
+        bonus_delta=bonus_delta,
+        principal_after=wallet.principal,
+        bonus_after=wallet.bonus,
+        reference=reference,
+        idempotency_key=key,
+        actor=acting_user if acting_user is not None and acting_user.pk else None,
+        note=note,
+        **extra,
+    )
+    wallet.save(update_fields=["principal", "bonus", "low_balance_alerted", "updated_at"])
+    return entry
+
+
+def _check_card(wallet: Wallet, today: datetime.date) -> None:
+    """A lost or frozen card blocks the stored value at once, in every location (LOY-4)."""
+    card = wallet.current_card
+    if card is None:
+        return
+    if card.status == CardStatus.LOST:
+        raise loyalty_error(LoyaltyError.CARD_LOST)
+    if card.status == CardStatus.FROZEN:
+        raise loyalty_error(LoyaltyError.CARD_FROZEN)
+    if card.status != CardStatus.ACTIVE:
+        raise loyalty_error(LoyaltyError.CARD_NOT_CURRENT)
+    if card.expires_on is not None and card.expires_on < today:
+        raise loyalty_error(LoyaltyError.CARD_EXPIRED)
+
+
+# --- top-ups -----------------------------------------------------------------------------------
+
+
+def top_up_rule_for(amount: int, *, on: datetime.date | None = None) -> TopUpRule | None:
+    """The rule a top-up of ``amount`` earns: of the active rules valid on the day whose threshold the
+    amount reaches, the highest threshold, then the largest bonus (tiers of rules: 充1000送200, 充3000送800)."""
+    day = on or salon_today()
+    return (
+        TopUpRule.objects.filter(is_active=True, pay_amount__lte=amount)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .order_by("-pay_amount", "-bonus_amount", "id")
+        .first()
+    )
+
+
+@transaction.atomic
+def wallet_top_up(
+    *,
+    client: Client,
+    amount: int,
+    idempotency_key: str,
+    reference: str = "",
+    acting_user: User | None = None,
+    note: str = "",
+) -> WalletEntry:
+    """Credit ``amount`` paid as principal and the bonus of the salon's top-up rule as bonus. The till
+    sells top-ups (a top-up is a bill line) and calls this once the bill is paid."""
+    settings_row = check.loyalty_settings()
+    amount = check.amount(amount, limit=settings_row.max_transaction_amount)
+    key = check.key(idempotency_key)
+    check.active_client(client)
+    wallet = _locked_for(client)
+    replay = _replayed(key, wallet=wallet, kind=WalletEntryKind.TOP_UP, amount=None)
+    if replay is not None:
+        return replay
+    rule = top_up_rule_for(amount)
+    bonus = rule.bonus_amount if rule is not None else 0
+    if wallet.balance + amount + bonus >= settings_row.low_balance_threshold:
+        wallet.low_balance_alerted = False
+    note = check.text(note, field="note", model=WalletEntry)
+    return _append(
+        wallet,
+        kind=WalletEntryKind.TOP_UP,
+        principal_delta=amount,
+        bonus_delta=bonus,
+        key=key,
+        reference=check.text(reference, field="reference", model=WalletEntry),
+        acting_user=acting_user,
+        note=note,
+        top_up_rule=rule,
+    )
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+
+def split_payment(amount: int, *, principal: int, bonus: int, order: str) -> tuple[int, int]:
+    """How a payment of ``amount`` (≤ principal + bonus) draws on principal and bonus: (principal part,
+    bonus part). Proportional rounds the bonus part half up to the fen; neither part exceeds what is there."""
+    if order == ConsumptionOrder.PRINCIPAL_FIRST:
+        from_principal = min(amount, principal)
+        return from_principal, amount - from_principal
+    if order == ConsumptionOrder.BONUS_FIRST:
+        from_bonus = min(amount, bonus)
+        return amount - from_bonus, from_bonus
+    total = principal + bonus
+    from_bonus = (2 * amount * bonus + total) // (2 * total) if total else 0
+    from_bonus = min(from_bonus, bonus, amount)
+    from_principal = amount - from_bonus
+    if from_principal > principal:  # rounding can only ever shift a fen; keep both parts within bounds
+        from_principal, from_bonus = principal, amount - principal
+    return from_principal, from_bonus
+
+
+@transaction.atomic
+def wallet_debit(
+    *,
+    client: Client,
+    amount: int,
+    idempotency_key: str,
+    reference: str = "",
+    acting_user: User | None = None,
+    verification: Verification | None = None,
+    kind: str = WalletEntryKind.PAYMENT,
+) -> WalletEntry:
+    """Pay ``amount`` from stored value: refused, with nothing written, when the card is lost, frozen or
+    expired, the balance is short, or the amount is over the salon's limit; the parts drawn follow the
+    salon's consumption order. The hot path: five statements (settings, lock, replay check, entry, wallet)."""
+    settings_row = check.loyalty_settings()
+    amount = check.amount(amount, limit=settings_row.max_transaction_amount)
+    key = check.key(idempotency_key)
+    if kind not in (WalletEntryKind.PAYMENT, WalletEntryKind.DEPOSIT):
+        raise ValueError(kind)
+    wallet = _locked_for(client)
+    replay = _replayed(key, wallet=wallet, kind=kind, amount=amount)
+    if replay is not None:
+        return replay
+    check.active_client(client)
+    _check_card(wallet, salon_today())
+    if amount > wallet.balance:
+        raise loyalty_error(LoyaltyError.INSUFFICIENT_BALANCE)
+    redemption_authorise(
+        client=client, verification=verification, acting_user=acting_user, what="stored_value", reference=reference
+    )
+    from_principal, from_bonus = split_payment(
+        amount, principal=wallet.principal, bonus=wallet.bonus, order=settings_row.consumption_order
+    )
+    before = wallet.balance
+    alert = _crosses_low_balance(wallet, settings_row, before=before, after=before - amount)
+    entry = _append(
+        wallet,
+        kind=kind,
+        principal_delta=-from_principal,
+        bonus_delta=-from_bonus,
+        key=key,
+        reference=check.text(reference, field="reference", model=WalletEntry),
+        acting_user=acting_user,
+    )
+    if alert:
+        _low_balance_alert(client, wallet)
+    return entry
+
+
+def _crosses_low_balance(wallet: Wallet, settings_row: LoyaltySettings, *, before: int, after: int) -> bool:
+    threshold = settings_row.low_balance_threshold
+    if threshold <= 0 or wallet.low_balance_alerted or after >= threshold:
+        return False
+    wallet.low_balance_alerted = True  # saved with the entry: the client is told once until topped up again
+    return True
+
+
+def _low_balance_alert(client: Client, wallet: Wallet) -> None:
+    """Tell the client (text message, else e-mail) that the balance is low; sent after commit."""
+    from django.db import connection
+
+    from apps.core.money import fen_to_yuan
+    from apps.messaging.services import message_send_email, message_send_sms
+
+    salon = getattr(getattr(connection, "tenant", None), "name", "")
+    body = _("Your member balance at %(salon)s is now ¥%(balance)s. Top up at your next visit.") % {
+        "salon": salon,
+        "balance": fen_to_yuan(wallet.balance),
+    }
+    if client.phone:
+        message_send_sms(to=client.phone, body=body, purpose="low_balance")
+    elif client.email:
+        message_send_email(to=client.email, subject=_("Low balance"), body=body, purpose="low_balance")
+
+
+@transaction.atomic
+def wallet_debit_reverse(
+    *,
+    payment: WalletEntry,
+    amount: int,
+    idempotency_key: str,
+    reference: str = "",
+    acting_user: User | None = None,
+) -> WalletEntry:
+    """Give back ``amount`` of a stored-value payment (a refunded bill line): the principal and bonus go
+    back in the payment's own proportion, and never more than is left to give back of that payment."""
+    key = check.key(idempotency_key)
+    amount = check.amount(amount)
+    if payment.kind not in (WalletEntryKind.PAYMENT, WalletEntryKind.DEPOSIT):
+        raise loyalty_error(LoyaltyError.NOT_A_PAYMENT)
+    wallet = _locked(payment.wallet_id)
+    replay = _replayed(key, wallet=wallet, kind=WalletEntryKind.PAYMENT_REVERSAL, amount=amount)
+    if replay is not None:
+        return replay
+    reversed_so_far = payment.reversals.aggregate(
+        principal=Sum("principal_delta", default=0), bonus=Sum("bonus_delta", default=0)
+    )
+    paid_principal, paid_bonus = -payment.principal_delta, -payment.bonus_delta
+    left_principal = paid_principal - reversed_so_far["principal"]
+    left_bonus = paid_bonus - reversed_so_far["bonus"]
+    if amount > left_principal + left_bonus:
+        raise loyalty_error(LoyaltyError.REVERSAL_TOO_LARGE)
+    to_bonus = (2 * amount * paid_bonus + -payment.amount) // (2 * -payment.amount)
+    to_bonus = max(0, min(to_bonus, left_bonus, amount))
+    to_principal = amount - to_bonus
+    if to_principal > left_principal:
+        to_principal, to_bonus = left_principal, amount - left_principal
+    return _append(
+        wallet,
+        kind=WalletEntryKind.PAYMENT_REVERSAL,
+        principal_delta=to_principal,
+        bonus_delta=to_bonus,
+        key=key,
+        reference=check.text(reference, field="reference", model=WalletEntry),
+        acting_user=acting_user,
+        reverses=payment,
+    )
+
+
+# --- rewards and adjustments ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def wallet_reward(
+    *, client: Client, bonus: int, idempotency_key: str, reference: str = "", note: str = ""
+) -> WalletEntry:
+    """Credit a reward (a referral) as bonus: spendable, never refundable as cash."""
+    bonus = check.amount(bonus, field="bonus")
+    key = check.key(idempotency_key)
+    wallet = _locked_for(client)
+    replay = _replayed(key, wallet=wallet, kind=WalletEntryKind.REWARD, amount=bonus)
+    if replay is not None:
+        return replay
+    return _append(
+        wallet,
+        kind=WalletEntryKind.REWARD,
+        principal_delta=0,
+        bonus_delta=bonus,
+        key=key,
+        reference=reference,
+        note=check.text(note, field="note", model=WalletEntry),
+    )
+
+
+@transaction.atomic
+def wallet_adjust(
+    *,
+    client: Client,
+    principal_delta: int,
+    bonus_delta: int,
+    reason: str,
+    idempotency_key: str,
+    acting_user: User | None,
+) -> WalletEntry:
+    """Correct a wallet by hand (``adjust_balances``), with a reason, audited. Cannot take either part
+    below zero."""
+    check.require_permission(acting_user, "adjust_balances")
+    key = check.key(idempotency_key)
+    reason = check.text(reason, field="reason", model=WalletEntry, required=False)
+    if not reason:
+        raise loyalty_error(LoyaltyError.REASON_REQUIRED)
+    for name, value in (("principal_delta", principal_delta), ("bonus_delta", bonus_delta)):
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > check.MAX_AMOUNT:
+            raise loyalty_error(LoyaltyError.INVALID_AMOUNT, field=name)
+    if principal_delta == 0 and bonus_delta == 0:
+        raise loyalty_error(LoyaltyError.INVALID_AMOUNT, field="principal_delta")
+    check.active_client(client)
+    wallet = _locked_for(client)
+    replay = _replayed(key, wallet=wallet, kind=WalletEntryKind.ADJUSTMENT, amount=abs(principal_delta + bonus_delta))
+    if replay is not None:
+        return replay
+    if wallet.principal + principal_delta < 0 or wallet.bonus + bonus_delta < 0:
+        raise loyalty_error(LoyaltyError.INSUFFICIENT_BALANCE)
+    entry = _append(
+        wallet,
+        kind=WalletEntryKind.ADJUSTMENT,
+        principal_delta=principal_delta,
+        bonus_delta=bonus_delta,
+        key=key,
+        acting_user=acting_user,
+        note=reason,
+    )
+    audit_record(
+        action="loyalty.wallet_adjusted",
+        actor=acting_user,
+        target=client,
+        data={"principal_delta": principal_delta, "bonus_delta": bonus_delta, "reason": reason, "entry": entry.pk},
+    )
+    return entry
+
+
+# --- refund of a card ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    """What refunding the card gives back, by the rule for prepaid cards: what was used is taken from
+    principal and bonus in proportion to what was put in, the rest of the principal is refunded (never
+    more than the principal left) and every remaining fen of bonus is forfeited."""
+
+    principal_in: int
+    bonus_in: int
+    used: int
+    principal_used: int
+    principal_left: int
+    bonus_left: int
+    refundable_principal: int
+    forfeited_bonus: int
+    forfeited_principal: int
+    working: list[str] = field(default_factory=list)
+
+
+def _since_last_close(wallet: Wallet) -> dict[str, int]:
+    last_close = (
+        WalletEntry.objects.filter(wallet=wallet, kind__in=[WalletEntryKind.REFUND, WalletEntryKind.FORFEIT])
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    entries = WalletEntry.objects.filter(wallet=wallet)
+    if last_close is not None:
+        entries = entries.filter(id__gt=last_close)
+    credit_kinds = [WalletEntryKind.TOP_UP, WalletEntryKind.ADJUSTMENT, WalletEntryKind.REWARD]
+    used_kinds = [WalletEntryKind.PAYMENT, WalletEntryKind.PAYMENT_REVERSAL, WalletEntryKind.DEPOSIT]
+    return entries.aggregate(
+        principal_in=Sum("principal_delta", filter=Q(kind__in=credit_kinds), default=0),
+        bonus_in=Sum("bonus_delta", filter=Q(kind__in=credit_kinds), default=0),
+        used=Sum("amount", filter=Q(kind__in=used_kinds), default=0),
+    )
+
+
+def wallet_refund_quote(wallet: Wallet) -> RefundQuote:
+    """The refund quote with its working, shown to staff and the client before a card is refunded."""
+    from apps.core.money import fen_to_yuan as y
+
+    totals = _since_last_close(wallet)
+    principal_in, bonus_in, used = totals["principal_in"], totals["bonus_in"], -totals["used"]
+    put_in = principal_in + bonus_in
+    principal_used = (2 * used * principal_in + put_in) // (2 * put_in) if put_in > 0 else 0
+    proportional = max(0, principal_in - principal_used)
+    refundable = min(wallet.principal, proportional)
+    working = [
+        _("Principal paid in: ¥%(amount)s") % {"amount": y(principal_in)},
+        _("Bonus received: ¥%(amount)s") % {"amount": y(bonus_in)},
+        _("Used: ¥%(amount)s") % {"amount": y(used)},
+        _("Principal share of what was used: ¥%(used)s × %(principal)s ÷ %(total)s = ¥%(share)s")
+        % {"used": y(used), "principal": y(principal_in), "total": y(put_in), "share": y(principal_used)},
+        _("Refundable principal: ¥%(principal)s − ¥%(share)s = ¥%(refund)s")
+        % {"principal": y(principal_in), "share": y(principal_used), "refund": y(proportional)},
+    ]
+    if refundable < proportional:
+        working.append(_("Capped at the principal left on the card: ¥%(amount)s") % {"amount": y(wallet.principal)})
+    working.append(_("Bonus forfeited: ¥%(amount)s") % {"amount": y(wallet.bonus)})
+    if wallet.principal > refundable:
+        working.append(
+            _("Principal forfeited (the card drew bonus ahead of its share): ¥%(amount)s")
+            % {"amount": y(wallet.principal - refundable)}
+        )
+    return RefundQuote(
+        principal_in=principal_in,
+        bonus_in=bonus_in,
+        used=used,
+        principal_used=principal_used,
+        principal_left=wallet.principal,
+        bonus_left=wallet.bonus,
+        refundable_principal=refundable,
+        forfeited_bonus=wallet.bonus,
+        forfeited_principal=wallet.principal - refundable,
+        working=working,
+    )
+
+
+@dataclass(frozen=True)
+class WalletRefund:
+    quote: RefundQuote
+    refund: WalletEntry | None
+    forfeit: WalletEntry | None
+
+
+@transaction.atomic
+def wallet_refund(*, client: Client, idempotency_key: str, reason: str, acting_user: User | None) -> WalletRefund:
+    """Refund the card (退卡): pay out the refundable principal of the quote and forfeit the rest, leaving
+    the wallet at zero. Needs ``issue_refunds``; audited. The cash itself is paid out at the till."""
+    check.require_permission(acting_user, "issue_refunds")
+    key = check.key(idempotency_key)
+    reason = check.text(reason, field="reason", model=WalletEntry)
+    if not reason:
+        raise loyalty_error(LoyaltyError.REASON_REQUIRED)
+    wallet = _locked_for(client)
+    earlier = list(WalletEntry.objects.filter(idempotency_key__in=[f"{key}:refund", f"{key}:forfeit"]))
+    if earlier:
+        if any(e.wallet_id != wallet.pk for e in earlier):
+            raise loyalty_error(LoyaltyError.KEY_REUSED)
+        by_kind = {e.kind: e for e in earlier}
+        return WalletRefund(
+            quote=wallet_refund_quote(wallet),
+            refund=by_kind.get(WalletEntryKind.REFUND),
+            forfeit=by_kind.get(WalletEntryKind.FORFEIT),
+        )
+    if wallet.balance == 0:
+        raise loyalty_error(LoyaltyError.NOTHING_TO_REFUND)
+    quote = wallet_refund_quote(wallet)
+    refund = forfeit = None
+    if quote.refundable_principal:
+        refund = _append(
+            wallet,
+            kind=WalletEntryKind.REFUND,
+            principal_delta=-quote.refundable_principal,
+            bonus_delta=0,
+            key=f"{key}:refund",
+            acting_user=acting_user,
+            note=reason,
+        )
+    if quote.forfeited_bonus or quote.forfeited_principal:
+        forfeit = _append(
+            wallet,
+            kind=WalletEntryKind.FORFEIT,
+            principal_delta=-quote.forfeited_principal,
+            bonus_delta=-quote.forfeited_bonus,
+            key=f"{key}:forfeit",
+            acting_user=acting_user,
+            note=reason,
+        )
+    audit_record(
+        action="loyalty.wallet_refunded",
+        actor=acting_user,
+        target=client,
+        data={
+            "refundable_principal": quote.refundable_principal,
+            "forfeited_bonus": quote.forfeited_bonus,
+            "forfeited_principal": quote.forfeited_principal,
+            "reason": reason,
+        },
+    )
+    return WalletRefund(quote=quote, refund=refund, forfeit=forfeit)
