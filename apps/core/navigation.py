@@ -71,6 +71,8 @@ MODULES: list[Module] = [
             _("Course cards and coupons"),
             _("Member self-service page"),
         ],
+        url_name="loyalty:home",
+        path_prefix="/members/",
     ),
     Module(
         "campaigns",

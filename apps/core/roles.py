@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, str] = {
     "issue_refunds": gettext_noop("Refund and void bills"),
     "override_prices": gettext_noop("Change a price at the till"),
     "adjust_balances": gettext_noop("Adjust stored value, points and course cards by hand"),
+    "manage_loyalty": gettext_noop("Set up top-up rules, tiers, points, coupons and member cards"),
     "view_reports": gettext_noop("See sales, booking and staff reports"),
     "export_data": gettext_noop("Export client and sales data"),
     "manage_expenses": gettext_noop("Record expenses and invoices"),

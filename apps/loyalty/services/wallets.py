@@ -54,8 +54,9 @@ def _locked(wallet_id: int) -> Wallet:
     return Wallet.objects.select_related("current_card").select_for_update(of=("self",)).get(pk=wallet_id)
 
 
-def _locked_for(client: Client) -> Wallet:
-    """The client's wallet, locked; opened first if the client has none yet."""
+def wallet_locked(client: Client) -> Wallet:
+    """The client's wallet, locked until the caller's transaction ends; opened first if the client has
+    none yet. Points and stored value share this row, so every balance change of a client takes it."""
     try:
         return Wallet.objects.select_related("current_card").select_for_update(of=("self",)).get(client=client)
     except Wallet.DoesNotExist:
@@ -153,7 +154,7 @@ def wallet_top_up(
     amount = check.amount(amount, limit=settings_row.max_transaction_amount)
     key = check.key(idempotency_key)
     check.active_client(client)
-    wallet = _locked_for(client)
+    wallet = wallet_locked(client)
     replay = _replayed(key, wallet=wallet, kind=WalletEntryKind.TOP_UP, amount=None)
     if replay is not None:
         return replay
@@ -215,7 +216,7 @@ def wallet_debit(
     key = check.key(idempotency_key)
     if kind not in (WalletEntryKind.PAYMENT, WalletEntryKind.DEPOSIT):
         raise ValueError(kind)
-    wallet = _locked_for(client)
+    wallet = wallet_locked(client)
     replay = _replayed(key, wallet=wallet, kind=kind, amount=amount)
     if replay is not None:
         return replay
@@ -325,7 +326,7 @@ def wallet_reward(
     """Credit a reward (a referral) as bonus: spendable, never refundable as cash."""
     bonus = check.amount(bonus, field="bonus")
     key = check.key(idempotency_key)
-    wallet = _locked_for(client)
+    wallet = wallet_locked(client)
     replay = _replayed(key, wallet=wallet, kind=WalletEntryKind.REWARD, amount=bonus)
     if replay is not None:
         return replay
@@ -363,7 +364,7 @@ def wallet_adjust(
     if principal_delta == 0 and bonus_delta == 0:
         raise loyalty_error(LoyaltyError.INVALID_AMOUNT, field="principal_delta")
     check.active_client(client)
-    wallet = _locked_for(client)
+    wallet = wallet_locked(client)
     replay = _replayed(key, wallet=wallet, kind=WalletEntryKind.ADJUSTMENT, amount=abs(principal_delta + bonus_delta))
     if replay is not None:
         return replay
@@ -484,7 +485,7 @@ def wallet_refund(*, client: Client, idempotency_key: str, reason: str, acting_u
     reason = check.text(reason, field="reason", model=WalletEntry)
     if not reason:
         raise loyalty_error(LoyaltyError.REASON_REQUIRED)
-    wallet = _locked_for(client)
+    wallet = wallet_locked(client)
     earlier = list(WalletEntry.objects.filter(idempotency_key__in=[f"{key}:refund", f"{key}:forfeit"]))
     if earlier:
         if any(e.wallet_id != wallet.pk for e in earlier):

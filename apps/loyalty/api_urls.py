@@ -1,0 +1,5 @@
+"""REST API of loyalty (SPEC §4); each topic module lists its own routes."""
+
+from apps.loyalty.api import wallets
+
+urlpatterns = [*wallets.urlpatterns]

@@ -1,0 +1,18 @@
+"""Loyalty pages, mounted under /members/."""
+
+from django.urls import path
+
+from apps.loyalty.views import wallets
+
+app_name = "loyalty"
+
+urlpatterns = [
+    path("", wallets.home, name="home"),
+    path("clients/<int:pk>/", wallets.account_wallet, name="account_wallet"),
+    path("clients/<int:pk>/refund/", wallets.wallet_refund, name="wallet_refund"),
+    path("clients/<int:pk>/adjust/", wallets.wallet_adjust, name="wallet_adjust"),
+    path("top-up-rules/", wallets.top_up_rule_list, name="top_up_rule_list"),
+    path("top-up-rules/new/", wallets.top_up_rule_create, name="top_up_rule_create"),
+    path("top-up-rules/<int:pk>/", wallets.top_up_rule_edit, name="top_up_rule_edit"),
+    path("settings/", wallets.settings_edit, name="settings"),
+]
