@@ -58,14 +58,17 @@ def key(value: Any) -> str:
     return value
 
 
-def text(value: Any, *, field: str, model: type[models.Model], required: bool = False) -> str:
+def text(
+    value: Any, *, field: str, model: type[models.Model], required: bool = False, model_field: str | None = None
+) -> str:
+    """A stripped string that fits ``model``'s column (``model_field``, when the input's name differs)."""
     value = "" if value is None else str(value).strip()
     if "\x00" in value:
         raise loyalty_error(LoyaltyError.TEXT_TOO_LONG, field=field)
     if required and not value:
         code = LoyaltyError.NAME_REQUIRED if field == "name" else LoyaltyError.REASON_REQUIRED
         raise loyalty_error(code, field=field)
-    max_length = getattr(model._meta.get_field(field), "max_length", None)
+    max_length = getattr(model._meta.get_field(model_field or field), "max_length", None)
     if max_length is not None and len(value) > max_length:
         raise loyalty_error(LoyaltyError.TEXT_TOO_LONG, field=field)
     return value

@@ -355,7 +355,7 @@ def wallet_adjust(
     below zero."""
     check.require_permission(acting_user, "adjust_balances")
     key = check.key(idempotency_key)
-    reason = check.text(reason, field="reason", model=WalletEntry, required=False)
+    reason = check.text(reason, field="reason", model=WalletEntry, model_field="note")
     if not reason:
         raise loyalty_error(LoyaltyError.REASON_REQUIRED)
     for name, value in (("principal_delta", principal_delta), ("bonus_delta", bonus_delta)):
@@ -482,7 +482,7 @@ def wallet_refund(*, client: Client, idempotency_key: str, reason: str, acting_u
     the wallet at zero. Needs ``issue_refunds``; audited. The cash itself is paid out at the till."""
     check.require_permission(acting_user, "issue_refunds")
     key = check.key(idempotency_key)
-    reason = check.text(reason, field="reason", model=WalletEntry)
+    reason = check.text(reason, field="reason", model=WalletEntry, model_field="note")
     if not reason:
         raise loyalty_error(LoyaltyError.REASON_REQUIRED)
     wallet = wallet_locked(client)
