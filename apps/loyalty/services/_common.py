@@ -102,13 +102,24 @@ NOT_VERIFIED = Verification()
 
 
 def redemption_authorise(
-    *, client: Client, verification: Verification | None, acting_user: User | None, what: str, reference: str
+    *,
+    client: Client,
+    verification: Verification | None,
+    acting_user: User | None,
+    what: str,
+    reference: str,
+    required: bool | None = None,
 ) -> None:
     """Keep the salon's redemption-safety rule: with ``require_redemption_code`` on, a deduction needs
     the client's one-time code or a manager's override (``adjust_balances``), which is audited.
 
-    Calls by the system itself (``acting_user`` None: a bill settled by a task) are not asked for a code."""
-    if acting_user is None or not loyalty_settings().require_redemption_code:
+    Calls by the system itself (``acting_user`` None: a bill settled by a task) are not asked for a code.
+    ``required``: the salon's setting when the caller has already read it (None: read it here)."""
+    if acting_user is None:
+        return
+    if required is None:
+        required = loyalty_settings().require_redemption_code
+    if not required:
         return
     verification = verification or NOT_VERIFIED
     if verification.code_verified:
@@ -133,14 +144,14 @@ REDEMPTION_PURPOSE = "redemption"
 
 def redemption_code_send(*, client: Client) -> Any:
     """Text the client a one-time code that authorises one deduction (LOY-8)."""
-    from django.db import connection
     from django.utils.translation import gettext as _
 
+    from apps.core.db import salon_name
     from apps.messaging.codes import one_time_code_send
 
     if not client.phone:
         raise loyalty_error(LoyaltyError.NO_PHONE)
-    salon = getattr(getattr(connection, "tenant", None), "name", "")
+    salon = salon_name()
     message = _("Your code to pay with your member account at %(salon)s is {code}. Do not share it.") % {"salon": salon}
     return one_time_code_send(phone=client.phone, purpose=REDEMPTION_PURPOSE, message=message)
 
