@@ -72,6 +72,9 @@ class LoyaltyError(Enum):
     NO_RECIPIENTS = "no_recipients"
     # Referral
     NO_REFERRER = "no_referrer"
+    # Merging clients
+    MERGE_BOTH_WALLETS = "merge_both_wallets"
+    MERGE_BOTH_CARDS = "merge_both_cards"
     # Redemption safety
     CODE_REQUIRED = "code_required"
     CODE_INVALID = "code_invalid"
@@ -130,6 +133,10 @@ MESSAGES: dict[LoyaltyError, Promise] = {
     LoyaltyError.NAME_REQUIRED: _("Enter a name."),
     LoyaltyError.NO_RECIPIENTS: _("Choose at least one client."),
     LoyaltyError.NO_REFERRER: _("This client was not referred by anyone."),
+    LoyaltyError.MERGE_BOTH_WALLETS: _(
+        "Both clients hold stored value or points. Refund or adjust the duplicate's wallet to zero first."
+    ),
+    LoyaltyError.MERGE_BOTH_CARDS: _("Both clients hold a member card. Cancel the duplicate's card first."),
     LoyaltyError.CODE_REQUIRED: _("Enter the code sent to the client's phone."),
     LoyaltyError.CODE_INVALID: _("This code is wrong or has expired; send a new one."),
     LoyaltyError.NO_PHONE: _("The client has no phone number to send a code to."),
