@@ -244,7 +244,15 @@ def split_payment(amount: int, *, principal: int, bonus: int, order: str) -> tup
 _SETTINGS = LoyaltySettings.objects.filter(id=1)
 
 
-def _locked_for_payment(client: Client) -> Wallet:
+@dataclass(frozen=True)
+class _PaymentRules:
+    order: str
+    limit: int
+    low_balance: int
+    code_required: bool
+
+
+def _locked_for_payment(client: Client) -> tuple[Wallet, _PaymentRules]:
     """The client's wallet, locked, with the salon's payment settings read in the same statement
     (``pay_order``, ``pay_limit``, ``pay_low``, ``pay_code``: scalar subqueries on the one settings row)."""
     wallets = (
@@ -258,11 +266,18 @@ def _locked_for_payment(client: Client) -> Wallet:
         )
     )
     wallet = wallets.filter(client=client).first()
-    if wallet is None or wallet.pay_order is None:  # no wallet or no settings row yet: make them, read again
+    # No wallet or no settings row yet: make them, then read again.
+    if wallet is None or getattr(wallet, "pay_order", None) is None:
         wallet_for(client)
         check.loyalty_settings()
         wallet = wallets.get(client=client)
-    return wallet
+    rules = _PaymentRules(
+        order=getattr(wallet, "pay_order"),  # noqa: B009 - annotations the type checker does not see
+        limit=getattr(wallet, "pay_limit"),  # noqa: B009
+        low_balance=getattr(wallet, "pay_low"),  # noqa: B009
+        code_required=getattr(wallet, "pay_code"),  # noqa: B009
+    )
+    return wallet, rules
 
 
 @transaction.atomic
@@ -288,9 +303,9 @@ def wallet_debit(
     reference = check.text(reference, field="reference", model=WalletEntry)
     if kind not in (WalletEntryKind.PAYMENT, WalletEntryKind.DEPOSIT):
         raise ValueError(kind)
-    wallet = _locked_for_payment(client)
+    wallet, rules = _locked_for_payment(client)
     try:
-        if amount > wallet.pay_limit:
+        if amount > rules.limit:
             raise loyalty_error(LoyaltyError.AMOUNT_OVER_LIMIT)
         check.active_client(client)
         _check_card(wallet, salon_today())
@@ -302,7 +317,7 @@ def wallet_debit(
             acting_user=acting_user,
             what="stored_value",
             reference=reference,
-            required=wallet.pay_code,
+            required=rules.code_required,
         )
     except ServiceError:
         replay = _replayed(key, wallet=wallet, kind=kind, amount=amount)
@@ -311,9 +326,9 @@ def wallet_debit(
             return replay
         raise
     from_principal, from_bonus = split_payment(
-        amount, principal=wallet.principal, bonus=wallet.bonus, order=wallet.pay_order
+        amount, principal=wallet.principal, bonus=wallet.bonus, order=rules.order
     )
-    alert = _crosses_low_balance(wallet, wallet.pay_low, after=wallet.balance - amount)
+    alert = _crosses_low_balance(wallet, rules.low_balance, after=wallet.balance - amount)
     entry = _append(
         wallet,
         kind=kind,
