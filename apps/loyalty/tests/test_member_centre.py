@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client as PageClient
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -53,6 +53,7 @@ E164 = "+8613800138000"
 # wallet, ledger row, lot or balance, new figures). Swap these for the services when they land.
 
 
+@transaction.atomic
 def earn_points(client: Client, points: int, *, key: str, expires_on: datetime.date | None = None) -> PointsEntry:
     wallet = wallets.wallet_locked(client)
     wallet.points += points
@@ -70,6 +71,7 @@ def earn_points(client: Client, points: int, *, key: str, expires_on: datetime.d
     return entry
 
 
+@transaction.atomic
 def redeem_points(client: Client, points: int, *, key: str, description: str) -> PointsEntry:
     wallet = wallets.wallet_locked(client)
     left = points
@@ -91,11 +93,13 @@ def redeem_points(client: Client, points: int, *, key: str, description: str) ->
     )
 
 
+@transaction.atomic
 def coupon_issue(client: Client, template: CouponTemplate, *, code: str, **fields: Any) -> Coupon:
     fields.setdefault("valid_from", salon_today())
     return Coupon.objects.create(template=template, client=client, code=code, issue_key=f"issue:{code}", **fields)
 
 
+@transaction.atomic
 def course_card_sell(client: Client, template: Any, *, key: str, days: int = 180) -> CourseCard:
     card = CourseCard.objects.create(
         client=client,
@@ -112,6 +116,7 @@ def course_card_sell(client: Client, template: Any, *, key: str, days: int = 180
     return card
 
 
+@transaction.atomic
 def course_session_use(card: CourseCard, service: Any, *, key: str) -> CourseRedemption:
     balance = CourseCardBalance.objects.select_for_update().get(card=card, service=service)
     balance.sessions_left -= 1
@@ -121,6 +126,7 @@ def course_session_use(card: CourseCard, service: Any, *, key: str) -> CourseRed
     )
 
 
+@transaction.atomic
 def member_card_issue(client: Client, number: str) -> MemberCard:
     card = MemberCard.objects.create(client=client, number=number)
     Wallet.objects.filter(pk=wallets.wallet_for(client).pk).update(current_card=card)
@@ -650,3 +656,20 @@ def test_pages_cost_a_fixed_number_of_queries(alpha, django_capture_on_commit_ca
     for path in paths:
         with django_assert_max_num_queries(22):
             page.get(path)
+
+
+def test_the_member_centre_opens_in_chinese_unless_english_is_chosen(alpha):
+    chinese = PageClient(HTTP_HOST=alpha.host).get("/member/login/")
+    assert chinese["Content-Language"] == "zh-hans" and '<html lang="zh-hans">' in chinese.content.decode()
+    english = _page(alpha).get("/member/login/")
+    assert english["Content-Language"] == "en" and '<html lang="en">' in english.content.decode()
+
+
+def test_the_members_home_gives_staff_the_address_to_share(alpha):
+    from apps.core.services import user_set_language
+    from tests.fixtures import owner_of
+
+    with schema_context(alpha.schema):
+        user_set_language(user=owner_of(alpha), language="en")
+    page = logged_in_client(alpha, alpha.owner_username).get("/members/").content.decode()
+    assert 'value="http://alpha.localhost/member/"' in page
