@@ -254,8 +254,10 @@ def _record(
 
 def _locked_client(pk: int) -> Client:
     # The client row is the lock of its tier: two evaluations of one client (the till's and the nightly
-    # task's) run one after the other, and the second sees the first's change and does nothing.
-    return Client.objects.select_for_update(of=("self",)).select_related("tier__benefit").get(pk=pk)
+    # task's) run one after the other, and the second sees the first's change and does nothing. No join
+    # here on purpose: after waiting for the lock PostgreSQL re-reads the locked row only, so a joined
+    # tier would still be the one from before the other transaction's change.
+    return Client.objects.select_for_update().get(pk=pk)
 
 
 def _evaluate(client_id: int, *, now: datetime.datetime, ladder: Ladder, auto_downgrade: bool) -> TierChange | None:
