@@ -79,7 +79,9 @@ def course_card_sell(
         return winner
     CourseCardBalance.objects.bulk_create(
         [
-            CourseCardBalance(card=card, service_id=item.service_id, sessions_total=item.sessions, sessions_left=item.sessions)
+            CourseCardBalance(
+                card=card, service_id=item.service_id, sessions_total=item.sessions, sessions_left=item.sessions
+            )
             for item in items
         ]
     )
@@ -93,7 +95,9 @@ def _locked_card(card_id: int) -> CourseCard:
     return CourseCard.objects.select_for_update(of=("self",)).select_related("client").get(pk=card_id)
 
 
-def _replayed(key: str, *, card: CourseCard, sessions: int, reverses: CourseRedemption | None = None) -> CourseRedemption | None:
+def _replayed(
+    key: str, *, card: CourseCard, sessions: int, reverses: CourseRedemption | None = None
+) -> CourseRedemption | None:
     """The redemption an earlier call with ``key`` wrote, if any; the same key for another operation is refused."""
     earlier = CourseRedemption.objects.filter(idempotency_key=key).first()
     if earlier is None:
@@ -141,7 +145,11 @@ def course_session_redeem(
         raise loyalty_error(LoyaltyError.NO_SESSIONS_LEFT)
     reference = check.text(reference, field="reference", model=CourseRedemption)
     redemption_authorise(
-        client=card.client, verification=verification, acting_user=acting_user, what="course_session", reference=reference
+        client=card.client,
+        verification=verification,
+        acting_user=acting_user,
+        what="course_session",
+        reference=reference,
     )
     # The card's lock is held, so the plain value is right: nobody else changes this balance meanwhile.
     balance.sessions_left -= 1
@@ -264,4 +272,3 @@ def course_card_extend(
         data={"client": card.client_id, "from": was.isoformat(), "to": expires_on.isoformat(), "reason": reason},
     )
     return card
-

@@ -53,7 +53,11 @@ def referral_reward_on_first_paid_visit(*, client: Client, reference: str) -> Re
         )
     if reward.bonus:
         wallet_reward(
-            client=referrer, bonus=reward.bonus, idempotency_key=f"referral:{client.pk}:bonus", reference=reference, note=note
+            client=referrer,
+            bonus=reward.bonus,
+            idempotency_key=f"referral:{client.pk}:bonus",
+            reference=reference,
+            note=note,
         )
     coupon = _referral_coupon(referrer, reference)
     if coupon is not None:

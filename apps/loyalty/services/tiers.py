@@ -305,9 +305,9 @@ def tiers_evaluate_all(*, now: datetime.datetime | None = None) -> dict[str, int
     last_id = 0
     while True:
         chunk = list(
-            Client.objects.filter(is_active=True, pk__gt=last_id).order_by("pk").values_list("pk", "tier_id")[
-                :CHUNK_SIZE
-            ]
+            Client.objects.filter(is_active=True, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", "tier_id")[:CHUNK_SIZE]
         )
         if not chunk:
             return counts

@@ -47,7 +47,9 @@ def card(in_alpha, facial, massage):
 
 
 def left(card) -> dict[str, int]:
-    return {b.service.name: b.sessions_left for b in CourseCardBalance.objects.filter(card=card).select_related("service")}
+    return {
+        b.service.name: b.sessions_left for b in CourseCardBalance.objects.filter(card=card).select_related("service")
+    }
 
 
 # --- sale ----------------------------------------------------------------------------------------
@@ -270,7 +272,12 @@ def test_giving_a_session_back_once(card, facial, massage, in_alpha):
     # when
     reversal = courses.course_session_reverse(redemption=used, idempotency_key="r1", acting_user=manager)
     # then
-    assert (reversal.sessions, reversal.sessions_left_after, reversal.reverses, reversal.actor) == (-1, 1, used, manager)
+    assert (reversal.sessions, reversal.sessions_left_after, reversal.reverses, reversal.actor) == (
+        -1,
+        1,
+        used,
+        manager,
+    )
     assert left(card) == {"Facial": 1, "Massage": 0}
     assert CourseCard.objects.get(pk=card.pk).status == CourseCardStatus.ACTIVE
     # a replay is a no-op, a second give-back is refused, a give-back cannot be given back
@@ -312,7 +319,10 @@ def test_voiding_a_card(card, facial, in_alpha):
     assert AuditEntry.objects.filter(action="loyalty.course_card_voided").count() == 1
 
 
-@pytest.mark.parametrize(("role", "reason", "code"), [("front_desk", "x", LoyaltyError.PERMISSION_DENIED), ("manager", "", LoyaltyError.REASON_REQUIRED)])
+@pytest.mark.parametrize(
+    ("role", "reason", "code"),
+    [("front_desk", "x", LoyaltyError.PERMISSION_DENIED), ("manager", "", LoyaltyError.REASON_REQUIRED)],
+)
 def test_void_refusals(card, in_alpha, role, reason, code):
     user = make_staff(in_alpha, role=role, username="someone")
     with pytest.raises(ServiceError) as refused:
@@ -329,7 +339,12 @@ def test_extending_a_card(card, in_alpha):
     courses.course_card_extend(card=card, expires_on=new, reason="Client was ill", acting_user=manager)
     assert CourseCard.objects.get(pk=card.pk).expires_on == new
     entry = AuditEntry.objects.get(action="loyalty.course_card_extended")
-    assert entry.data == {"client": card.client_id, "from": was.isoformat(), "to": new.isoformat(), "reason": "Client was ill"}
+    assert entry.data == {
+        "client": card.client_id,
+        "from": was.isoformat(),
+        "to": new.isoformat(),
+        "reason": "Client was ill",
+    }
 
 
 @pytest.mark.parametrize(

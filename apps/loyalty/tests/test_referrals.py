@@ -105,7 +105,7 @@ def test_an_inactive_referrer_is_not_rewarded(pair):
 def test_a_salon_without_rewards_records_the_first_visit_only(pair):
     # given no referral rewards set and points that never expire
     salon_settings(referral_points=0, referral_bonus=0, points_validity_months=0)
-    referrer, friend = pair
+    _referrer, friend = pair
     # when
     reward = referral_reward_on_first_paid_visit(client=friend, reference="bill:1")
     # then the first paid visit is marked, nothing is credited, and a later visit pays nothing either
@@ -118,7 +118,7 @@ def test_a_salon_without_rewards_records_the_first_visit_only(pair):
 
 def test_points_only_and_never_expiring(pair):
     salon_settings(referral_points=80, referral_bonus=0, points_validity_months=0)
-    referrer, friend = pair
+    _referrer, friend = pair
     referral_reward_on_first_paid_visit(client=friend, reference="bill:1")
     lot = PointsLot.objects.get()
     assert (lot.points, lot.expires_on) == (80, None)

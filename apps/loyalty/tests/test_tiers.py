@@ -39,7 +39,12 @@ def ladder(*, silver: int = 100000, gold: int = 500000, **extra):
     silver_tier = tier_create(name="银卡", rank=1, acting_user=None)
     gold_tier = tier_create(name="金卡", rank=2, acting_user=None)
     tiers.tier_benefit_set(
-        tier=silver_tier, price_percent=95, points_multiplier=Decimal("1.2"), min_spend=silver, acting_user=None, **extra
+        tier=silver_tier,
+        price_percent=95,
+        points_multiplier=Decimal("1.2"),
+        min_spend=silver,
+        acting_user=None,
+        **extra,
     )
     tiers.tier_benefit_set(
         tier=gold_tier, price_percent=90, points_multiplier=Decimal("1.5"), min_spend=gold, acting_user=None, **extra
@@ -221,7 +226,7 @@ def test_downgrade_when_spend_leaves_the_window(in_alpha):
 
 
 def test_a_day_inside_the_window_keeps_the_tier(in_alpha):
-    silver, gold = ladder()
+    _silver, _gold = ladder()
     client = a_client()
     bought = NOW - datetime.timedelta(days=200)
     spend(client, 500000, bought, "big")
@@ -236,7 +241,7 @@ def test_a_day_inside_the_window_keeps_the_tier(in_alpha):
 
 def test_no_downgrade_when_the_salon_turned_it_off(in_alpha):
     salon_settings(tier_auto_downgrade=False)
-    silver, gold = ladder()
+    _silver, gold = ladder()
     client = a_client()
     client_update(client=client, tier=gold, acting_user=None)
     assert tiers.tier_evaluate(client=client, now=NOW) is None
@@ -246,7 +251,7 @@ def test_no_downgrade_when_the_salon_turned_it_off(in_alpha):
 
 def test_a_tier_only_staff_give_is_left_alone(in_alpha):
     # given a VIP tier that is not automatic, and the client spends enough for 金卡
-    silver, gold = ladder()
+    _silver, _gold = ladder()
     vip = tier_create(name="VIP", rank=5, acting_user=None)
     staff_only = tier_create(name="员工亲友", rank=0, acting_user=None)
     tiers.tier_benefit_set(tier=vip, price_percent=80, points_multiplier=2, is_automatic=False, acting_user=None)
@@ -268,7 +273,7 @@ def test_tiers_without_a_threshold_are_never_targets(in_alpha):
     # given a base tier with no threshold (automatic) and 银卡
     base = tier_create(name="普通会员", rank=0, acting_user=None)
     tiers.tier_benefit_set(tier=base, price_percent=100, points_multiplier=1, acting_user=None)
-    silver, gold = ladder()
+    silver, _gold = ladder()
     idle, spender = a_client(), a_client(name="李", phone="13900139000")
     # then nobody is put in the base tier, and a client in it stays there when spending nothing
     assert tiers.tier_evaluate(client=idle, now=NOW) is None
@@ -294,7 +299,9 @@ def test_points_basis_uses_the_points_thresholds(in_alpha):
     # given the salon ranks clients by points
     salon_settings(tier_basis=TierBasis.POINTS)
     silver = tier_create(name="银卡", rank=1, acting_user=None)
-    tiers.tier_benefit_set(tier=silver, price_percent=95, points_multiplier=1, min_spend=1, min_points=500, acting_user=None)
+    tiers.tier_benefit_set(
+        tier=silver, price_percent=95, points_multiplier=1, min_spend=1, min_points=500, acting_user=None
+    )
     client = a_client()
     spend(client, 900000, timezone.now(), "b1")  # spend does not count under this basis
     assert tiers.tier_evaluate(client=client) is None
@@ -328,7 +335,7 @@ def test_inactive_clients_are_not_evaluated(in_alpha):
 def test_manual_change_is_recorded_and_audited(in_alpha):
     # given
     manager = make_staff(in_alpha, role="manager", username="mgr")
-    silver, gold = ladder()
+    _silver, gold = ladder()
     client = a_client()
     # when
     change = tiers.client_tier_set(client=client, tier=gold, reason="Opening offer", acting_user=manager)
@@ -377,7 +384,7 @@ def test_manual_change_refusals_change_nothing(in_alpha, role, reason, same, cod
 def test_nightly_evaluation_counts_and_is_idempotent(in_alpha, django_assert_max_num_queries):
     # given one client to upgrade, one to downgrade, one who stays, one inactive, one without purchases
     silver, gold = ladder()
-    up, down, stays, gone, idle = (a_client(name=n, phone=f"1380013800{i}") for i, n in enumerate("甲乙丙丁戊"))
+    up, down, stays, gone, _idle = (a_client(name=n, phone=f"1380013800{i}") for i, n in enumerate("甲乙丙丁戊"))
     spend(up, 500000, NOW, "up")
     client_update(client=down, tier=gold, acting_user=None)
     spend(down, 100000, NOW, "down")
