@@ -126,19 +126,19 @@ def _window_rows(basis: str, *, now: datetime.datetime) -> tuple[QuerySet[Any], 
     (every earning kind) less earnings reversed; redemptions and expiries do not lower it."""
     since = window_start(now)
     if basis == TierBasis.POINTS:
-        rows = PointsEntry.objects.filter(created_at__gte=since, created_at__lte=now).filter(
+        points = PointsEntry.objects.filter(created_at__gte=since, created_at__lte=now).filter(
             Q(kind__in=EARNING_KINDS, points__gt=0) | Q(kind=PointsEntryKind.EARN_REVERSAL)
         )
         return (
-            rows,
+            points,
             "wallet__client_id",
             {
                 "plus": Sum("points", filter=Q(kind__in=EARNING_KINDS), default=0),
                 "minus": Sum(Abs("points"), filter=Q(kind=PointsEntryKind.EARN_REVERSAL), default=0),
             },
         )
-    rows = PurchaseLine.objects.filter(occurred_at__gte=since, occurred_at__lte=now)
-    return rows, "client_id", {"plus": Sum("amount", default=0)}
+    purchases = PurchaseLine.objects.filter(occurred_at__gte=since, occurred_at__lte=now)
+    return purchases, "client_id", {"plus": Sum("amount", default=0)}
 
 
 def _figure_of(values: dict[str, Any]) -> int:

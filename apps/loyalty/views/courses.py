@@ -58,7 +58,9 @@ class _Page:
     def redeem(self, balance: CourseCardBalance) -> SessionRedeemForm:
         prefix = f"redeem-{balance.pk}"
         form = self.bound.get(prefix)
-        return form or SessionRedeemForm(
+        if isinstance(form, SessionRedeemForm):
+            return form
+        return SessionRedeemForm(
             prefix=prefix, codes=self.codes, staff_choices=self.staff, initial={"idempotency_key": _key()}
         )
 
