@@ -322,6 +322,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=19, minute=0),
         "args": ["crm.tags_recompute"],
     },
+    # Membership tiers (LOY-1), nightly after the tags: 19:30 UTC is 03:30 in Asia/Shanghai.
+    "loyalty-tiers-evaluate": {
+        "task": "tenants.for_each_salon",
+        "schedule": crontab(hour=19, minute=30),
+        "args": ["loyalty.tiers_evaluate"],
+    },
 }
 # Follow-up reminders go out from this hour of the salon's day on (CRM-6).
 CRM_FOLLOW_UP_REMINDER_HOUR = env.int("CRM_FOLLOW_UP_REMINDER_HOUR", default=8)

@@ -49,6 +49,8 @@ class LoyaltyError(Enum):
     # Tiers
     INVALID_PERCENT = "invalid_percent"
     INVALID_MULTIPLIER = "invalid_multiplier"
+    INVALID_THRESHOLD = "invalid_threshold"
+    TIER_UNCHANGED = "tier_unchanged"
     # Course cards
     COURSE_CARD_EXPIRED = "course_card_expired"
     COURSE_CARD_NOT_ACTIVE = "course_card_not_active"
@@ -57,6 +59,9 @@ class LoyaltyError(Enum):
     TEMPLATE_INACTIVE = "template_inactive"
     TEMPLATE_EMPTY = "template_empty"
     ALREADY_REVERSED = "already_reversed"
+    NOT_A_SESSION_USED = "not_a_session_used"
+    COURSE_CARD_VOIDED = "course_card_voided"
+    EXPIRY_NOT_LATER = "expiry_not_later"
     # Coupons
     COUPON_EXPIRED = "coupon_expired"
     COUPON_NOT_YET_VALID = "coupon_not_yet_valid"
@@ -113,6 +118,8 @@ MESSAGES: dict[LoyaltyError, Promise] = {
     LoyaltyError.POINTS_OFF: _("This salon does not give points for this."),
     LoyaltyError.INVALID_PERCENT: _("Enter a percentage from 1 to 100."),
     LoyaltyError.INVALID_MULTIPLIER: _("The multiplier must be from 0 to 20."),
+    LoyaltyError.INVALID_THRESHOLD: _("Enter a whole number, zero or more."),
+    LoyaltyError.TIER_UNCHANGED: _("The client is already in this tier."),
     LoyaltyError.COURSE_CARD_EXPIRED: _("This course card has expired."),
     LoyaltyError.COURSE_CARD_NOT_ACTIVE: _("This course card is used up or voided."),
     LoyaltyError.COURSE_SERVICE_NOT_ON_CARD: _("This service is not on the course card."),
@@ -120,6 +127,9 @@ MESSAGES: dict[LoyaltyError, Promise] = {
     LoyaltyError.TEMPLATE_INACTIVE: _("This course card is no longer on sale."),
     LoyaltyError.TEMPLATE_EMPTY: _("This course card template has no services."),
     LoyaltyError.ALREADY_REVERSED: _("This has already been given back."),
+    LoyaltyError.NOT_A_SESSION_USED: _("Only a session that was used can be given back."),
+    LoyaltyError.COURSE_CARD_VOIDED: _("This course card is already voided."),
+    LoyaltyError.EXPIRY_NOT_LATER: _("The new expiry date must be later than the current one."),
     LoyaltyError.COUPON_EXPIRED: _("This coupon has expired."),
     LoyaltyError.COUPON_NOT_YET_VALID: _("This coupon is not valid yet."),
     LoyaltyError.COUPON_NOT_AVAILABLE: _("This coupon has already been used or was voided."),
@@ -160,6 +170,9 @@ FIELDS: dict[LoyaltyError, str] = {
     LoyaltyError.INVALID_PERCENT: "price_percent",
     LoyaltyError.INVALID_MULTIPLIER: "points_multiplier",
     LoyaltyError.COURSE_SERVICE_NOT_ON_CARD: "service",
+    LoyaltyError.INVALID_THRESHOLD: "min_points",
+    LoyaltyError.TIER_UNCHANGED: "tier",
+    LoyaltyError.EXPIRY_NOT_LATER: "expires_on",
     LoyaltyError.NAME_REQUIRED: "name",
     LoyaltyError.NO_RECIPIENTS: "clients",
     LoyaltyError.COUPON_INVALID_VALUE: "value",
@@ -174,6 +187,7 @@ STATUS: dict[LoyaltyError, int] = {
     LoyaltyError.KEY_REUSED: 409,
     LoyaltyError.ALREADY_CHECKED_IN: 409,
     LoyaltyError.ALREADY_REVERSED: 409,
+    LoyaltyError.COURSE_CARD_VOIDED: 409,
     LoyaltyError.CARD_ALREADY_HELD: 409,
     LoyaltyError.DUPLICATE_CARD_NUMBER: 409,
 }

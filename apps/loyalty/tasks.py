@@ -1,0 +1,6 @@
+"""Celery tasks of loyalty, one module per topic; importing them here registers them with autodiscovery
+(which looks for ``<app>.tasks``)."""
+
+from apps.loyalty.tasks_tiers import tiers_evaluate_salon
+
+__all__ = ["tiers_evaluate_salon"]
