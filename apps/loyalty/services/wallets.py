@@ -24,6 +24,7 @@ from apps.loyalty.errors import LoyaltyError, loyalty_error
 from apps.loyalty.models import (
     CardStatus,
     ConsumptionOrder,
+    MemberCard,
     LoyaltySettings,
     TopUpRule,
     Wallet,
@@ -50,16 +51,17 @@ def wallet_for(client: Client) -> Wallet:
 
 
 def _locked(wallet_id: int) -> Wallet:
-    # One wallet per operation, so there is no lock order to keep between wallets; the card comes in
-    # the same statement (FOR UPDATE OF the wallet only) so a payment reads it without another query.
-    return Wallet.objects.select_related("current_card").select_for_update(of=("self",)).get(pk=wallet_id)
+    # One wallet per operation, so there is no lock order to keep between wallets. The card is never
+    # joined here: after waiting for the lock PostgreSQL re-reads only the locked row, so a joined card
+    # would show the status it had before a concurrent loss report (see _check_card).
+    return Wallet.objects.select_for_update().get(pk=wallet_id)
 
 
 def wallet_locked(client: Client) -> Wallet:
     """The client's wallet, locked until the caller's transaction ends; opened first if the client has
     none yet. Points and stored value share this row, so every balance change of a client takes it."""
     try:
-        return Wallet.objects.select_related("current_card").select_for_update(of=("self",)).get(client=client)
+        return Wallet.objects.select_for_update().get(client=client)
     except Wallet.DoesNotExist:
         return _locked(wallet_for(client).pk)
 
@@ -153,9 +155,11 @@ def _append(
 
 def _check_card(wallet: Wallet, today: datetime.date) -> None:
     """A lost or frozen card blocks the stored value at once, in every location (LOY-4)."""
-    card = wallet.current_card
-    if card is None:
+    if wallet.current_card_id is None:
         return
+    # Read after the wallet's lock is held, in a statement of its own: card status changes lock the
+    # wallet first, so this sees any loss report or freeze committed before the payment got the lock.
+    card = MemberCard.objects.get(pk=wallet.current_card_id)
     if card.status == CardStatus.LOST:
         raise loyalty_error(LoyaltyError.CARD_LOST)
     if card.status == CardStatus.FROZEN:
@@ -256,8 +260,7 @@ def _locked_for_payment(client: Client) -> tuple[Wallet, _PaymentRules]:
     """The client's wallet, locked, with the salon's payment settings read in the same statement
     (``pay_order``, ``pay_limit``, ``pay_low``, ``pay_code``: scalar subqueries on the one settings row)."""
     wallets = (
-        Wallet.objects.select_related("current_card")
-        .select_for_update(of=("self",))
+        Wallet.objects.select_for_update(of=("self",))
         .annotate(
             pay_order=Subquery(_SETTINGS.values("consumption_order")),
             pay_limit=Subquery(_SETTINGS.values("max_transaction_amount")),
@@ -297,7 +300,7 @@ def wallet_debit(
     wallet holds now.
 
     This is the till's hot path, three statements: the wallet locked with the salon's settings, the entry
-    (insert-or-replay), the wallet's new figures."""
+    (insert-or-replay), the wallet's new figures; a fourth reads the member card when the client has one."""
     amount = check.amount(amount)
     key = check.key(idempotency_key)
     reference = check.text(reference, field="reference", model=WalletEntry)

@@ -122,3 +122,53 @@ def test_the_same_payment_sent_fifty_times_at_once_is_applied_once(race_salon):
     with schema_context(race_salon):
         assert Wallet.objects.get(client=client).principal == 7000
         assert WalletEntry.objects.filter(kind=WalletEntryKind.PAYMENT).count() == 1
+
+
+def test_a_payment_waiting_for_the_wallet_sees_a_loss_report_made_meanwhile(race_salon):
+    import time
+
+    from django.db import transaction
+
+    from apps.loyalty.models import CardStatus, MemberCard
+
+    # given a member with an active card and ¥100
+    with schema_context(race_salon):
+        client = a_client(name="赵敏", phone="13700137000")
+        wallets.wallet_top_up(client=client, amount=10000, idempotency_key="top-up")
+        card = MemberCard.objects.create(client=client, number="66000001")
+        Wallet.objects.filter(client=client).update(current_card=card)
+    locked = threading.Event()
+    outcome: list[Any] = []
+
+    def report_lost() -> None:
+        # the way a loss report works: the wallet first, then the card, in one transaction
+        try:
+            with schema_context(race_salon), transaction.atomic():
+                wallets.wallet_locked(client)
+                MemberCard.objects.filter(pk=card.pk).update(status=CardStatus.LOST)
+                locked.set()
+                time.sleep(0.5)  # the payment below is now waiting for the wallet
+        finally:
+            connections.close_all()
+
+    def pay() -> None:
+        try:
+            locked.wait(10)
+            with schema_context(race_salon):
+                outcome.append(wallets.wallet_debit(client=client, amount=100, idempotency_key="bill:1"))
+        except Exception as exc:
+            outcome.append(exc)
+        finally:
+            connections.close_all()
+
+    # when the card is reported lost while a cashier's payment waits for the wallet
+    threads = [threading.Thread(target=report_lost), threading.Thread(target=pay)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # then the payment is refused: the card it read is the lost one, not the one before the report
+    assert isinstance(outcome[0], ServiceError) and outcome[0].code == LoyaltyError.CARD_LOST, outcome
+    with schema_context(race_salon):
+        assert Wallet.objects.get(client=client).principal == 10000
