@@ -32,7 +32,8 @@ def a_template(kind: str = CouponKind.MONEY_OFF, **values: Any) -> Any:
     elif kind == CouponKind.GIFT:
         defaults["gift"] = "Travel-size conditioner"
     defaults.update(values)
-    return coupon_templates.coupon_template_create(kind=kind, acting_user=None, **defaults)
+    acting_user = defaults.pop("acting_user", None)
+    return coupon_templates.coupon_template_create(kind=kind, acting_user=acting_user, **defaults)
 
 
 def give(template: Any, client: Any, key: str = "", **extra: Any) -> Any:
