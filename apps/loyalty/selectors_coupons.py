@@ -83,6 +83,24 @@ def client_coupons(client: Client, *, state: str | None = None, today: datetime.
     return coupons.order_by("-issued_at", "-id")
 
 
+def coupons_by_state(client: Client, *, today: datetime.date | None = None) -> dict[str, list[Coupon]]:
+    """The client's coupons in one query, grouped: available (the one expiring first first), used,
+    expired unused and voided (newest first)."""
+    today = today or salon_today()
+    groups: dict[str, list[Coupon]] = {"available": [], "used": [], "expired": [], "voided": []}
+    for coupon in client_coupons(client, today=today):
+        if coupon.status == CouponStatus.REDEEMED:
+            groups["used"].append(coupon)
+        elif coupon.status == CouponStatus.VOIDED:
+            groups["voided"].append(coupon)
+        elif coupon.valid_until is not None and coupon.valid_until < today:
+            groups["expired"].append(coupon)
+        else:
+            groups["available"].append(coupon)
+    groups["available"].sort(key=lambda c: (c.valid_until is None, c.valid_until or today, c.pk))
+    return groups
+
+
 def coupon_rules(template: CouponTemplate | None = None) -> QuerySet[CouponIssueRule]:
     rules = CouponIssueRule.objects.select_related("template", "tier").order_by("id")
     return rules if template is None else rules.filter(template=template)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.loyalty.views import wallets
+from apps.loyalty.views import coupons, wallets
 
 app_name = "loyalty"
 
@@ -15,4 +15,14 @@ urlpatterns = [
     path("top-up-rules/new/", wallets.top_up_rule_create, name="top_up_rule_create"),
     path("top-up-rules/<int:pk>/", wallets.top_up_rule_edit, name="top_up_rule_edit"),
     path("settings/", wallets.settings_edit, name="settings"),
+    path("coupons/", coupons.coupon_template_list, name="coupon_template_list"),
+    path("coupons/new/", coupons.coupon_template_create, name="coupon_template_create"),
+    path("coupons/<int:pk>/", coupons.coupon_template_edit, name="coupon_template_edit"),
+    path("coupons/<int:pk>/issue/", coupons.coupon_template_issue, name="coupon_template_issue"),
+    path("coupons/<int:pk>/rules/new/", coupons.coupon_rule_create, name="coupon_rule_create"),
+    path("coupons/rules/<int:pk>/", coupons.coupon_rule_edit, name="coupon_rule_edit"),
+    path("coupons/pick-clients/", coupons.coupon_client_pick, name="coupon_client_pick"),
+    path("clients/<int:pk>/coupons/", coupons.account_coupons, name="account_coupons"),
+    path("clients/<int:pk>/coupons/issue/", coupons.account_coupon_issue, name="account_coupon_issue"),
+    path("clients/<int:pk>/coupons/<int:coupon_pk>/void/", coupons.account_coupon_void, name="account_coupon_void"),
 ]

@@ -33,7 +33,7 @@ from apps.loyalty.models import (
 from apps.loyalty.services import coupon_rules as rule_services
 from apps.loyalty.services import coupon_templates as template_services
 from apps.loyalty.services import coupons as coupon_services
-from apps.loyalty.services.coupon_pricing import CouponOption, DraftLine, best_combination, coupon_quote
+from apps.loyalty.services.coupon_pricing import MAX_LINES, CouponOption, DraftLine, best_combination, coupon_quote
 
 # --- templates ---------------------------------------------------------------------------------
 
@@ -80,6 +80,7 @@ class CouponTemplateListView(GenericAPIView):
     serializer_class = CouponTemplateSerializer
     queryset = CouponTemplate.objects.all()
 
+    @extend_schema(operation_id="coupon_templates_list")
     def get(self, request: Request) -> Response:
         templates = _templates()
         if request.query_params.get("is_active") in ("true", "false"):
@@ -207,6 +208,7 @@ class CouponRuleListView(GenericAPIView):
     serializer_class = CouponRuleSerializer
     queryset = CouponIssueRule.objects.all()
 
+    @extend_schema(operation_id="coupon_rules_list")
     def get(self, request: Request) -> Response:
         rules = selectors.coupon_rules()
         template = request.query_params.get("template", "")
@@ -340,7 +342,12 @@ def _draft_lines(lines: list[dict[str, Any]]) -> list[DraftLine]:
 
 
 class BillSerializer(serializers.Serializer):
-    lines = DraftLineSerializer(many=True, max_length=500)
+    lines = DraftLineSerializer(many=True)
+
+    def validate_lines(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(lines) > MAX_LINES:
+            raise serializers.ValidationError(f"At most {MAX_LINES} lines.")
+        return lines
 
 
 def _option(option: CouponOption) -> dict[str, Any]:

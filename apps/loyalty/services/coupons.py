@@ -183,9 +183,13 @@ def coupons_issue_bulk(
     batch = check.key(batch_key)
     if len(batch) > MAX_BATCH_KEY:
         raise loyalty_error(LoyaltyError.TEXT_TOO_LONG, field="batch_key")
-    ids = sorted({getattr(c, "pk", c) for c in clients})
-    if any(isinstance(pk, bool) or not isinstance(pk, int) for pk in ids):
-        raise loyalty_error(LoyaltyError.NOT_FOUND, field="clients")
+    wanted: set[int] = set()
+    for client in clients:
+        pk = client.pk if isinstance(client, Client) else client
+        if isinstance(pk, bool) or not isinstance(pk, int):
+            raise loyalty_error(LoyaltyError.NOT_FOUND, field="clients")
+        wanted.add(pk)
+    ids = sorted(wanted)
     active = list(Client.objects.filter(pk__in=ids, is_active=True).order_by("pk").values_list("pk", flat=True))
     if not active:
         raise loyalty_error(LoyaltyError.NO_RECIPIENTS)

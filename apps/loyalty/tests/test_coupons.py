@@ -375,6 +375,25 @@ def test_birthday_coupons_go_to_clients_born_this_month_once(in_alpha, salon_day
     assert coupon_rules.coupons_birthday_issue(today=datetime.date(2026, 3, 1)) == 1
 
 
+def test_the_nightly_task_issues_birthday_coupons_in_every_salon(alpha, beta, salon_day):
+    from tenants.tasks import for_each_salon
+
+    # given a birthday rule and a client born in March in each salon
+    for info in (alpha, beta):
+        with schema_context(info.schema):
+            coupon_rules.coupon_rule_create(
+                template=a_template(name="Birthday"), trigger=CouponRuleTrigger.BIRTHDAY, acting_user=None
+            )
+            a_client("三月", "13800000001", birthday=datetime.date(1990, 3, 18))
+    # when beat's fan-out runs on the 1st of March
+    salon_day(datetime.date(2025, 3, 1))
+    for_each_salon.apply_async(args=["loyalty.coupons_birthday_issue"]).get()
+    # then each salon's client has one
+    for info in (alpha, beta):
+        with schema_context(info.schema):
+            assert Coupon.objects.get().issue_key.endswith(":2025-03")
+
+
 # --- redeeming -------------------------------------------------------------------------------------
 
 

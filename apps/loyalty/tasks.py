@@ -1,0 +1,6 @@
+"""Celery tasks of loyalty, one module per topic; importing them here registers them with
+autodiscovery (which looks for ``<app>.tasks``)."""
+
+from apps.loyalty.tasks_coupons import coupons_birthday_issue_salon
+
+__all__ = ["coupons_birthday_issue_salon"]
