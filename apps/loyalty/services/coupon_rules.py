@@ -169,7 +169,8 @@ def birthday_clients(today: datetime.date) -> list[Client]:
     the solar date it falls on this year (as the crm's birthday-month tag counts them)."""
     from apps.crm.services.clients import client_next_birthday
 
-    clients = Client.objects.filter(is_active=True, birthday__isnull=False)
+    birthday_fields = ("pk", "is_active", "birthday", "birthday_is_lunar", "lunar_birthday_month", "lunar_birthday_day")
+    clients = Client.objects.filter(is_active=True, birthday__isnull=False).only(*birthday_fields)
     solar = list(clients.filter(birthday__month=today.month, birthday_is_lunar=False).order_by("pk"))
     first = today.replace(day=1)
     lunar = [

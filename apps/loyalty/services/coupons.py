@@ -194,29 +194,38 @@ def coupons_issue_bulk(
     if not active:
         raise loyalty_error(LoyaltyError.NO_RECIPIENTS)
     keys = {pk: f"bulk:{template.pk}:{batch}:{pk}" for pk in active}
-    done = set(Coupon.objects.filter(issue_key__in=keys.values()).values_list("issue_key", flat=True))
-    todo = [pk for pk in active if keys[pk] not in done]
-    if not todo:
-        return 0
     starts, ends = _validity(template, salon_today())
     if ends is not None and ends < max(starts, salon_today()):
         raise loyalty_error(LoyaltyError.COUPON_WINDOW_ENDED)
     actor = acting_user if acting_user is not None and acting_user.pk else None
-    _take(template, len(todo))
-    _create_coupons(
-        [
-            Coupon(
-                template=template,
-                client_id=pk,
-                source=CouponSource.BULK,
-                valid_from=starts,
-                valid_until=ends,
-                issue_key=keys[pk],
-                issued_by=actor,
-            )
-            for pk in todo
-        ]
-    )
+    for attempt in range(2):
+        done = set(Coupon.objects.filter(issue_key__in=keys.values()).values_list("issue_key", flat=True))
+        todo = [pk for pk in active if keys[pk] not in done]
+        if not todo:
+            return 0
+        try:
+            with transaction.atomic():  # the count and the coupons stand or fall together
+                _take(template, len(todo))
+                _create_coupons(
+                    [
+                        Coupon(
+                            template=template,
+                            client_id=pk,
+                            source=CouponSource.BULK,
+                            valid_from=starts,
+                            valid_until=ends,
+                            issue_key=keys[pk],
+                            issued_by=actor,
+                        )
+                        for pk in todo
+                    ]
+                )
+            break
+        except IntegrityError as error:
+            # The same form submitted twice at once: the other submission committed first, so look
+            # again at who still needs one.
+            if attempt or _violated(error) != "coupon_issue_key_unique":
+                raise
     audit_record(
         action="loyalty.coupons.issued_bulk",
         actor=acting_user,

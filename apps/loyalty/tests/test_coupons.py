@@ -16,7 +16,15 @@ from apps.crm.models import Client
 from apps.crm.services.tags import clients_tag, tag_create, tier_create
 from apps.loyalty import selectors_coupons
 from apps.loyalty.errors import LoyaltyError
-from apps.loyalty.models import Coupon, CouponKind, CouponRuleTrigger, CouponSource, CouponStatus, CouponTemplate
+from apps.loyalty.models import (
+    Coupon,
+    CouponIssueRule,
+    CouponKind,
+    CouponRuleTrigger,
+    CouponSource,
+    CouponStatus,
+    CouponTemplate,
+)
 from apps.loyalty.services import coupon_rules, coupon_templates, coupons
 from apps.loyalty.services.coupons import CODE_ALPHABET
 from apps.loyalty.tests.coupon_helpers import (
@@ -348,6 +356,7 @@ def test_rule_changes_are_checked_and_audited(in_alpha, owner, desk):
         trigger=CouponRuleTrigger.BIRTHDAY,
         acting_user=desk,
     )
+    assert CouponIssueRule.objects.count() == 0
     rule = coupon_rules.coupon_rule_create(
         template=template, trigger=CouponRuleTrigger.TOP_UP, min_top_up=50000, acting_user=owner
     )
@@ -646,3 +655,18 @@ def test_concurrent_issues_with_one_key_give_one_coupon(race_salon):
     with schema_context(race_salon):
         assert Coupon.objects.filter(template=template).count() == 1
         assert CouponTemplate.objects.get(pk=template.pk).issued_count == 1
+
+
+def test_one_bulk_issue_submitted_at_once_issues_each_coupon_once(race_salon):
+    with schema_context(race_salon):
+        template = a_template(name="Spring list")
+        people = [a_client(f"Bulk {i}", f"1390000{i:04d}") for i in range(3)]
+    outcomes = _race(
+        race_salon,
+        lambda i: coupons.coupons_issue_bulk(template=template, clients=people, acting_user=None, batch_key="spring"),
+    )
+    assert all(isinstance(o, int) for o in outcomes), outcomes
+    assert sum(outcomes) == 3
+    with schema_context(race_salon):
+        assert Coupon.objects.filter(template=template).count() == 3
+        assert CouponTemplate.objects.get(pk=template.pk).issued_count == 3
