@@ -328,6 +328,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=19, minute=30),
         "args": ["loyalty.tiers_evaluate"],
     },
+    # Birthday coupons (LOY-6), nightly after the tags: 19:10 UTC is 03:10 in Asia/Shanghai.
+    "coupons-birthday-issue": {
+        "task": "tenants.for_each_salon",
+        "schedule": crontab(hour=19, minute=10),
+        "args": ["loyalty.coupons_birthday_issue"],
+    },
 }
 # Follow-up reminders go out from this hour of the salon's day on (CRM-6).
 CRM_FOLLOW_UP_REMINDER_HOUR = env.int("CRM_FOLLOW_UP_REMINDER_HOUR", default=8)

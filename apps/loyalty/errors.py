@@ -75,6 +75,16 @@ class LoyaltyError(Enum):
     COUPON_INVALID_VALUE = "coupon_invalid_value"
     NAME_REQUIRED = "name_required"
     NO_RECIPIENTS = "no_recipients"
+    COUPON_INVALID_KIND = "coupon_invalid_kind"
+    COUPON_ITEMS_REQUIRED = "coupon_items_required"
+    COUPON_GIFT_REQUIRED = "coupon_gift_required"
+    COUPON_TEMPLATE_INACTIVE = "coupon_template_inactive"
+    COUPON_WINDOW_ENDED = "coupon_window_ended"
+    COUPON_LIMIT_BELOW_ISSUED = "coupon_limit_below_issued"
+    COUPON_INVALID_LINE = "coupon_invalid_line"
+    COUPON_INVALID_TRIGGER = "coupon_invalid_trigger"
+    COUPON_RULE_TIER_REQUIRED = "coupon_rule_tier_required"
+    COUPON_NOT_REDEEMED = "coupon_not_redeemed"
     # Referral
     NO_REFERRER = "no_referrer"
     # Merging clients
@@ -142,6 +152,18 @@ MESSAGES: dict[LoyaltyError, Promise] = {
     LoyaltyError.COUPON_INVALID_VALUE: _("This value does not suit the kind of coupon."),
     LoyaltyError.NAME_REQUIRED: _("Enter a name."),
     LoyaltyError.NO_RECIPIENTS: _("Choose at least one client."),
+    LoyaltyError.COUPON_INVALID_KIND: _("Choose one of the kinds of coupon."),
+    LoyaltyError.COUPON_ITEMS_REQUIRED: _("Choose at least one item this coupon applies to."),
+    LoyaltyError.COUPON_GIFT_REQUIRED: _("Name the gift this coupon gives."),
+    LoyaltyError.COUPON_TEMPLATE_INACTIVE: _("This coupon is no longer being issued."),
+    LoyaltyError.COUPON_WINDOW_ENDED: _("This coupon's validity has ended; it can no longer be issued."),
+    LoyaltyError.COUPON_LIMIT_BELOW_ISSUED: _("More coupons than this have already been issued."),
+    LoyaltyError.COUPON_INVALID_LINE: _(
+        "Each bill line needs an amount of zero or more, a quantity of at least one and a known item."
+    ),
+    LoyaltyError.COUPON_INVALID_TRIGGER: _("Choose when the rule issues the coupon."),
+    LoyaltyError.COUPON_RULE_TIER_REQUIRED: _("Choose the tier that issues the coupon."),
+    LoyaltyError.COUPON_NOT_REDEEMED: _("This coupon was not used on that bill."),
     LoyaltyError.NO_REFERRER: _("This client was not referred by anyone."),
     LoyaltyError.MERGE_BOTH_WALLETS: _(
         "Both clients hold stored value or points. Refund or adjust the duplicate's wallet to zero first."
@@ -176,6 +198,12 @@ FIELDS: dict[LoyaltyError, str] = {
     LoyaltyError.NAME_REQUIRED: "name",
     LoyaltyError.NO_RECIPIENTS: "clients",
     LoyaltyError.COUPON_INVALID_VALUE: "value",
+    LoyaltyError.COUPON_INVALID_KIND: "kind",
+    LoyaltyError.COUPON_GIFT_REQUIRED: "gift",
+    LoyaltyError.COUPON_LIMIT_BELOW_ISSUED: "max_issued",
+    LoyaltyError.COUPON_INVALID_LINE: "lines",
+    LoyaltyError.COUPON_INVALID_TRIGGER: "trigger",
+    LoyaltyError.COUPON_RULE_TIER_REQUIRED: "tier",
     LoyaltyError.CODE_REQUIRED: "code",
     LoyaltyError.CODE_INVALID: "code",
     LoyaltyError.OVERRIDE_REASON_REQUIRED: "override_reason",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.loyalty.views import courses, tiers, wallets
+from apps.loyalty.views import coupons, courses, tiers, wallets
 
 app_name = "loyalty"
 
@@ -20,4 +20,14 @@ urlpatterns = [
     path("clients/<int:pk>/tier/", tiers.account_tier, name="account_tier"),
     path("clients/<int:pk>/course-cards/", courses.account_courses, name="account_courses"),
     path("course-cards/", courses.course_card_list, name="course_card_list"),
+    path("coupons/", coupons.coupon_template_list, name="coupon_template_list"),
+    path("coupons/new/", coupons.coupon_template_create, name="coupon_template_create"),
+    path("coupons/<int:pk>/", coupons.coupon_template_edit, name="coupon_template_edit"),
+    path("coupons/<int:pk>/issue/", coupons.coupon_template_issue, name="coupon_template_issue"),
+    path("coupons/<int:pk>/rules/new/", coupons.coupon_rule_create, name="coupon_rule_create"),
+    path("coupons/rules/<int:pk>/", coupons.coupon_rule_edit, name="coupon_rule_edit"),
+    path("coupons/pick-clients/", coupons.coupon_client_pick, name="coupon_client_pick"),
+    path("clients/<int:pk>/coupons/", coupons.account_coupons, name="account_coupons"),
+    path("clients/<int:pk>/coupons/issue/", coupons.account_coupon_issue, name="account_coupon_issue"),
+    path("clients/<int:pk>/coupons/<int:coupon_pk>/void/", coupons.account_coupon_void, name="account_coupon_void"),
 ]

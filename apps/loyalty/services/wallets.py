@@ -24,8 +24,8 @@ from apps.loyalty.errors import LoyaltyError, loyalty_error
 from apps.loyalty.models import (
     CardStatus,
     ConsumptionOrder,
-    MemberCard,
     LoyaltySettings,
+    MemberCard,
     TopUpRule,
     Wallet,
     WalletEntry,
@@ -259,14 +259,11 @@ class _PaymentRules:
 def _locked_for_payment(client: Client) -> tuple[Wallet, _PaymentRules]:
     """The client's wallet, locked, with the salon's payment settings read in the same statement
     (``pay_order``, ``pay_limit``, ``pay_low``, ``pay_code``: scalar subqueries on the one settings row)."""
-    wallets = (
-        Wallet.objects.select_for_update(of=("self",))
-        .annotate(
-            pay_order=Subquery(_SETTINGS.values("consumption_order")),
-            pay_limit=Subquery(_SETTINGS.values("max_transaction_amount")),
-            pay_low=Subquery(_SETTINGS.values("low_balance_threshold")),
-            pay_code=Subquery(_SETTINGS.values("require_redemption_code")),
-        )
+    wallets = Wallet.objects.select_for_update(of=("self",)).annotate(
+        pay_order=Subquery(_SETTINGS.values("consumption_order")),
+        pay_limit=Subquery(_SETTINGS.values("max_transaction_amount")),
+        pay_low=Subquery(_SETTINGS.values("low_balance_threshold")),
+        pay_code=Subquery(_SETTINGS.values("require_redemption_code")),
     )
     wallet = wallets.filter(client=client).first()
     # No wallet or no settings row yet: make them, then read again.
