@@ -59,17 +59,35 @@ def referral_reward_on_first_paid_visit(*, client: Client, reference: str) -> Re
             reference=reference,
             note=note,
         )
-    coupon = _referral_coupon(referrer, reference)
+    coupon = _referral_coupon(referrer, referred=client)
     if coupon is not None:
         reward.coupon = coupon
         reward.save(update_fields=["coupon"])
     return reward
 
 
-def _referral_coupon(referrer: Client, reference: str) -> Coupon | None:
-    """Issue the salon's referral coupon (``LoyaltySettings.referral_coupon``) to the referrer. A hook for
-    the coupon service: until it exists no coupon is issued."""
-    return None
+def _referral_coupon(referrer: Client, *, referred: Client) -> Coupon | None:
+    """Issue the salon's referral coupon (``LoyaltySettings.referral_coupon``) to the referrer, once per
+    referred client. A coupon that cannot be issued (the template ran out or ended) does not hold back
+    the rest of the reward."""
+    from apps.core.errors import ServiceError
+    from apps.loyalty.models import CouponSource
+    from apps.loyalty.services.coupons import coupon_issue
+
+    template = check.loyalty_settings().referral_coupon
+    if template is None:
+        return None
+    try:
+        with transaction.atomic():
+            return coupon_issue(
+                template=template,
+                client=referrer,
+                source=CouponSource.REFERRAL,
+                issue_key=f"referral:{referred.pk}",
+                acting_user=None,
+            )
+    except ServiceError:
+        return None
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:

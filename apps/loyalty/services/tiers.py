@@ -19,10 +19,18 @@ from django.utils import timezone
 from apps.core.db import salon_timezone
 from apps.core.models import User
 from apps.core.services import audit_record
-from apps.crm.models import Client, MembershipTier, PurchaseLine
+from apps.crm.models import Client, MembershipTier, PurchaseKind, PurchaseLine
 from apps.crm.services.clients import client_update
 from apps.loyalty.errors import LoyaltyError, loyalty_error
-from apps.loyalty.models import PointsEntry, PointsEntryKind, TierBasis, TierBenefit, TierChange, TierChangeReason
+from apps.loyalty.models import (
+    CouponRuleTrigger,
+    PointsEntry,
+    PointsEntryKind,
+    TierBasis,
+    TierBenefit,
+    TierChange,
+    TierChangeReason,
+)
 from apps.loyalty.models.points import EARNING_KINDS
 from apps.loyalty.services import _common as check
 
@@ -122,7 +130,9 @@ def _window_rows(basis: str, *, now: datetime.datetime) -> tuple[QuerySet[Any], 
     """The rows that make up the figure over the 12 months ending at ``now``, the column naming the
     client, and the aggregates whose difference is the figure.
 
-    Spend: the sum of the client's purchase lines (a refund is a negative line). Points: points earned
+    Spend: the sum of the client's purchase lines (a refund is a negative line), top-ups left out: stored
+    value counts when it is spent, so a top-up and what it later pays for are not counted twice (the
+    member centre shows the same figure). Points: points earned
     (every earning kind) less earnings reversed; redemptions and expiries do not lower it."""
     since = window_start(now)
     if basis == TierBasis.POINTS:
@@ -137,7 +147,9 @@ def _window_rows(basis: str, *, now: datetime.datetime) -> tuple[QuerySet[Any], 
                 "minus": Sum(Abs("points"), filter=Q(kind=PointsEntryKind.EARN_REVERSAL), default=0),
             },
         )
-    purchases = PurchaseLine.objects.filter(occurred_at__gte=since, occurred_at__lte=now)
+    purchases = PurchaseLine.objects.filter(occurred_at__gte=since, occurred_at__lte=now).exclude(
+        kind=PurchaseKind.TOP_UP
+    )
     return purchases, "client_id", {"plus": Sum("amount", default=0)}
 
 
@@ -239,7 +251,7 @@ def _record(
     from_tier = client.tier
     client_update(client=client, tier=to_tier, acting_user=acting_user)
     client.tier = to_tier
-    return TierChange.objects.create(
+    change = TierChange.objects.create(
         client=client,
         from_tier=from_tier,
         to_tier=to_tier,
@@ -250,6 +262,14 @@ def _record(
         note=note,
         actor=acting_user if acting_user is not None and acting_user.pk else None,
     )
+    if to_tier is not None and reason != TierChangeReason.DOWNGRADE:
+        # Coupons the salon gives on reaching this tier (LOY-6), once per move into it.
+        from apps.loyalty.services.coupon_rules import coupon_rules_fire
+
+        coupon_rules_fire(
+            trigger=CouponRuleTrigger.TIER_REACHED, client=client, occasion=f"tier-change:{change.pk}", tier=to_tier
+        )
+    return change
 
 
 def _locked_client(pk: int) -> Client:

@@ -24,6 +24,7 @@ from apps.loyalty.errors import LoyaltyError, loyalty_error
 from apps.loyalty.models import (
     CardStatus,
     ConsumptionOrder,
+    CouponRuleTrigger,
     LoyaltySettings,
     MemberCard,
     TopUpRule,
@@ -211,7 +212,7 @@ def wallet_top_up(
     if wallet.balance + amount + bonus >= settings_row.low_balance_threshold:
         wallet.low_balance_alerted = False
     note = check.text(note, field="note", model=WalletEntry)
-    return _append(
+    entry = _append(
         wallet,
         kind=WalletEntryKind.TOP_UP,
         principal_delta=amount,
@@ -222,6 +223,12 @@ def wallet_top_up(
         note=note,
         top_up_rule=rule,
     )
+    if not entry.is_replay:
+        # Coupons the salon gives for a top-up of at least some amount (LOY-6), once per top-up.
+        from apps.loyalty.services.coupon_rules import coupon_rules_fire
+
+        coupon_rules_fire(trigger=CouponRuleTrigger.TOP_UP, client=client, occasion=key, top_up_amount=amount)
+    return entry
 
 
 # --- payments ----------------------------------------------------------------------------------

@@ -125,9 +125,9 @@ def test_points_only_and_never_expiring(pair):
     assert not WalletEntry.objects.exists()
 
 
-def test_the_coupon_hook_gives_nothing_yet(pair):
-    referrer, _friend = pair
-    assert referrals._referral_coupon(referrer, "bill:1") is None
+def test_no_coupon_when_the_salon_names_none(pair):
+    referrer, friend = pair
+    assert referrals._referral_coupon(referrer, referred=friend) is None
 
 
 def test_a_reward_in_one_salon_is_not_seen_in_another(alpha, beta):
