@@ -486,3 +486,33 @@ def test_balance_lots_and_ledger_always_agree(day, owner, monkeypatch, operation
                 assert error.code in (LoyaltyError.INSUFFICIENT_POINTS, LoyaltyError.ALREADY_REVERSED)
             _agrees(client)
         transaction.set_rollback(True)
+
+
+# --- nightly tasks ----------------------------------------------------------------------------------------
+
+
+def test_nightly_tasks_run_in_every_salon_through_the_fan_out(alpha, beta, monkeypatch):
+    from django_tenants.utils import schema_context
+
+    from tenants.tasks import for_each_salon
+
+    # given in each salon a client born on 1 March with 100 points earned on 2023-01-10
+    monkeypatch.setattr(points, "salon_today", lambda: D(2023, 1, 10))
+    held = {}
+    for info in (alpha, beta):
+        with schema_context(info.schema):
+            loyalty_settings_update(acting_user=None, points_validity_months=12, birthday_points=20)
+            held[info.schema] = a_client(birthday=D(1990, 3, 1))
+            _earn(held[info.schema], 100, "a")
+    # when beat fans the tasks out on 2024-03-01, twice
+    monkeypatch.setattr(points, "salon_today", lambda: D(2024, 3, 1))
+    for _run in range(2):
+        assert for_each_salon.apply_async(args=["loyalty.points_expire"]).get() == 2
+        assert for_each_salon.apply_async(args=["loyalty.birthday_points"]).get() == 2
+    # then each salon expired its own 100 points once and gave its birthday points once
+    for info in (alpha, beta):
+        with schema_context(info.schema):
+            client = held[info.schema]
+            kinds = list(PointsEntry.objects.filter(wallet__client=client).order_by("id").values_list("kind", "points"))
+            assert kinds == [("earn_referral", 100), ("expire", -100), ("earn_birthday", 20)]
+            assert _agrees(client) == 20

@@ -1,0 +1,6 @@
+"""Celery tasks of loyalty, one module per topic; importing them here registers them with autodiscovery
+(which looks for ``<app>.tasks``)."""
+
+from apps.loyalty.tasks_points import birthday_points_salon, points_expire_salon
+
+__all__ = ["birthday_points_salon", "points_expire_salon"]
