@@ -1,5 +1,5 @@
 """REST API of loyalty (SPEC §4); each topic module lists its own routes."""
 
-from apps.loyalty.api import wallets
+from apps.loyalty.api import cards, points, wallets
 
-urlpatterns = [*wallets.urlpatterns]
+urlpatterns = [*wallets.urlpatterns, *cards.urlpatterns, *points.urlpatterns]
