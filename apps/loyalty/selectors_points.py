@@ -4,9 +4,10 @@ expiry dates, and the next points to expire."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 
 from apps.crm.models import Client
 from apps.loyalty.models import PointsEntry, PointsLot
@@ -27,10 +28,10 @@ class NextExpiry:
     points: int
 
 
-def points_next_expiry(client: Client) -> NextExpiry | None:
-    """The earliest expiry date of the client's points and how many points expire then."""
-    first = points_lots_open(client).filter(expires_on__isnull=False).order_by("expires_on").first()
-    if first is None or first.expires_on is None:
+def points_next_expiry(lots: Iterable[PointsLot]) -> NextExpiry | None:
+    """The earliest expiry date among ``lots`` (those of ``points_lots_open``) and how many points expire then."""
+    dated = [lot for lot in lots if lot.expires_on is not None]
+    if not dated:
         return None
-    total = points_lots_open(client).filter(expires_on=first.expires_on).aggregate(total=Sum("remaining"))["total"]
-    return NextExpiry(on=first.expires_on, points=int(total or 0))
+    first = min(lot.expires_on for lot in dated if lot.expires_on is not None)
+    return NextExpiry(on=first, points=sum(lot.remaining for lot in dated if lot.expires_on == first))

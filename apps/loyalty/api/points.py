@@ -60,6 +60,11 @@ class ClientPointsView(GenericAPIView):
                 "balance": serializers.IntegerField(),
                 "value": serializers.IntegerField(help_text="What the balance takes off a bill (fen)"),
                 "lots": PointsLotSerializer(many=True),
+                "next_expiry": inline_serializer(
+                    "PointsNextExpiry",
+                    {"on": serializers.DateField(), "points": serializers.IntegerField()},
+                    allow_null=True,
+                ),
                 "count": serializers.IntegerField(),
                 "next": serializers.URLField(allow_null=True),
                 "previous": serializers.URLField(allow_null=True),
@@ -72,11 +77,14 @@ class ClientPointsView(GenericAPIView):
         balance = selectors.account_header(client).points
         page = self.paginate_queryset(selectors_points.points_entries(client))
         ledger = self.get_paginated_response(PointsEntrySerializer(page, many=True).data).data
+        lots = list(selectors_points.points_lots_open(client))
+        soonest = selectors_points.points_next_expiry(lots)
         return Response(
             {
                 "balance": balance,
                 "value": points_services.points_value(balance),
-                "lots": PointsLotSerializer(selectors_points.points_lots_open(client), many=True).data,
+                "lots": PointsLotSerializer(lots, many=True).data,
+                "next_expiry": {"on": soonest.on, "points": soonest.points} if soonest else None,
                 **ledger,
             }
         )

@@ -46,9 +46,9 @@ def points_expiry(earned_on: datetime.date, settings_row: LoyaltySettings) -> da
     return add_months(earned_on, months) if months else None
 
 
-def points_value(points: int) -> int:
+def points_value(points: int, *, settings_row: LoyaltySettings | None = None) -> int:
     """What ``points`` take off a bill, in fen: the salon's value of 100 points, pro rata, rounded down."""
-    return points * check.loyalty_settings().points_value_fen // 100
+    return points * (settings_row or check.loyalty_settings()).points_value_fen // 100
 
 
 # --- writing the ledger and the lots --------------------------------------------------------------

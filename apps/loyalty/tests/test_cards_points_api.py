@@ -184,6 +184,7 @@ def test_the_points_account_shows_balance_lots_and_ledger(alpha, desk_api, membe
     body = desk_api.get(f"/api/v1/clients/{member.pk}/points/").json()
     assert (body["balance"], body["value"], body["count"]) == (30, 30, 3)
     assert [(lot["points"], lot["remaining"], lot["expires_on"]) for lot in body["lots"]] == [(50, 30, None)]
+    assert body["next_expiry"] is None
     assert [(e["kind"], e["points"], e["balance_after"]) for e in body["results"]] == [
         ("redeem", -120, 30),
         ("earn_referral", 50, 150),
