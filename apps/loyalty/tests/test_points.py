@@ -516,3 +516,50 @@ def test_nightly_tasks_run_in_every_salon_through_the_fan_out(alpha, beta, monke
             kinds = list(PointsEntry.objects.filter(wallet__client=client).order_by("id").values_list("kind", "points"))
             assert kinds == [("earn_referral", 100), ("expire", -100), ("earn_birthday", 20)]
             assert _agrees(client) == 20
+
+
+def test_replaying_a_redemption_or_an_adjustment_applies_it_once(day, owner):
+    client = a_client()
+    _earn(client, 100, "a")
+    first = points.points_redeem(
+        client=client, points=30, description="x", reference="", idempotency_key="r", acting_user=owner
+    )
+    again = points.points_redeem(
+        client=client, points=30, description="x", reference="", idempotency_key="r", acting_user=owner
+    )
+    adjusted = points.points_adjust(client=client, points=-5, reason="r", idempotency_key="j", acting_user=owner)
+    assert (
+        points.points_adjust(client=client, points=-5, reason="r", idempotency_key="j", acting_user=owner) == adjusted
+    )
+    assert again.pk == first.pk
+    before = _snapshot(client)
+    for call in (
+        lambda: points.points_redeem(
+            client=client, points=31, description="x", reference="", idempotency_key="r", acting_user=owner
+        ),
+        lambda: points.points_adjust(client=client, points=5, reason="r", idempotency_key="j", acting_user=owner),
+        lambda: points.points_adjust(client=client, points=5, reason="r", idempotency_key="r", acting_user=owner),
+    ):
+        with pytest.raises(ServiceError) as refused:
+            call()
+        assert refused.value.code == LoyaltyError.KEY_REUSED
+    assert _snapshot(client) == before
+    assert _agrees(client) == 65
+
+
+def test_a_technician_cannot_redeem_or_check_in(day, in_alpha):
+    tech = make_staff(in_alpha, role="technician", username="tech")
+    loyalty_settings_update(acting_user=None, check_in_points=5)
+    client = a_client()
+    _earn(client, 100, "a")
+    before = _snapshot(client)
+    for call in (
+        lambda: points.points_redeem(
+            client=client, points=10, description="x", reference="", idempotency_key="r", acting_user=tech
+        ),
+        lambda: points.points_check_in(client=client, acting_user=tech),
+    ):
+        with pytest.raises(ServiceError) as refused:
+            call()
+        assert (refused.value.code, refused.value.status) == (LoyaltyError.PERMISSION_DENIED, 403)
+    assert _snapshot(client) == before
