@@ -16,6 +16,11 @@ SEARCH_BEGIN = (
     "<!-- BEGIN GENERATED client search by `make bench` (bench/run.py): everything down to END is overwritten -->"
 )
 SEARCH_END = "<!-- END GENERATED client search -->"
+LOYALTY_BEGIN = (
+    "<!-- BEGIN GENERATED stored-value payments by `make bench` (bench/run.py): "
+    "everything down to END is overwritten -->"
+)
+LOYALTY_END = "<!-- END GENERATED stored-value payments -->"
 
 # Targets (information only: the run never fails on them).
 POOL_MAX = 0.3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 RPS_SUBDOMAIN = "alpha-bench"  # the salon host of (b); also the first filler salon
 
@@ -136,6 +137,7 @@ class Results:
     load_end: str = ""
     setup_seconds: float = math.nan
     fill: dict[int, tuple[int, float]] = field(default_factory=dict)
+    loyalty: Any = None  # bench.loyalty.LoyaltyRun
     hash_make: list[float] = field(default_factory=list)
     hash_check: list[float] = field(default_factory=list)
     signup: SignupRun = field(default_factory=SignupRun)

@@ -25,6 +25,8 @@ from bench.report import (
     BEGIN,
     DOC_PATH,
     END,
+    LOYALTY_BEGIN,
+    LOYALTY_END,
     SEARCH_BEGIN,
     SEARCH_END,
     generated_section,
@@ -84,6 +86,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--search-queries", type=int, default=200, help="timed client_search() calls per kind")
     parser.add_argument("--search-list-samples", type=int, default=30, help="timed list pages per filter")
     parser.add_argument("--search-seed", type=int, default=8, help="seed of the generated clients and queries")
+    parser.add_argument(
+        "--loyalty",
+        choices=("with", "skip", "only"),
+        default="with",
+        help="(f) stored-value payments: after the rest (default), not at all, or alone",
+    )
+    parser.add_argument("--loyalty-wallets", type=int, default=2_000, help="wallets in the payment salon of (f)")
+    parser.add_argument("--loyalty-payments", type=int, default=3_000, help="timed payments per scenario of (f)")
     parser.add_argument(
         "--import-rows", type=int, default=10_000, help="rows of the client list imported in (e); 0 skips it"
     )
@@ -192,10 +202,15 @@ def main(argv: list[str] | None = None) -> int:
     results.minutes = (time.monotonic() - started) / 60
     results.load_end = machine.load_average()
     sections: list[tuple[str, str, str]] = []
-    if args.search != "only":
+    if args.search != "only" and args.loyalty != "only":
         sections.append((generated_section(results), BEGIN, END))
     if results.search is not None:
         sections.append((search_generated_section(results), SEARCH_BEGIN, SEARCH_END))
+    if results.loyalty is not None:
+        from bench.loyalty import loyalty_generated_section
+
+        section = loyalty_generated_section(results.loyalty, results.machine, results.postgres)
+        sections.append((section, LOYALTY_BEGIN, LOYALTY_END))
     for section, begin, end in sections:
         print("\n" + section)
         if not args.no_doc:
@@ -213,9 +228,9 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
     from tenants import provisioning
 
     results.tenant_migrations = len(provisioning.expected_tenant_migrations())
-    if args.search != "only":
+    if args.search != "only" and args.loyalty != "only":
         run_platform(args, results, started)
-    if args.search != "skip":
+    if args.search != "skip" and args.loyalty != "only":
         from bench import search
 
         phase(f"(d) client search and list with {args.search_clients:,} clients in one salon", started)
@@ -229,6 +244,18 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
             seed=args.search_seed,
         )
         results.search.minutes = (time.monotonic() - search_started) / 60
+    if args.loyalty != "skip" and args.search != "only":
+        from bench import loyalty
+
+        phase(f"(f) stored-value payments over {args.loyalty_wallets:,} wallets and on one wallet", started)
+        run = loyalty.LoyaltyRun(
+            started=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), load_start=machine.load_average()
+        )
+        loyalty_started = time.monotonic()
+        loyalty.loyalty_all(run, wallets_count=args.loyalty_wallets, payments=args.loyalty_payments)
+        run.minutes = (time.monotonic() - loyalty_started) / 60
+        run.load_end = machine.load_average()
+        results.loyalty = run
     phase("done measuring", started)
 
 

@@ -322,6 +322,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=19, minute=0),
         "args": ["crm.tags_recompute"],
     },
+    # Membership tiers (LOY-1), nightly after the tags: 19:30 UTC is 03:30 in Asia/Shanghai.
+    "loyalty-tiers-evaluate": {
+        "task": "tenants.for_each_salon",
+        "schedule": crontab(hour=19, minute=30),
+        "args": ["loyalty.tiers_evaluate"],
+    },
     # Points past their expiry date (LOY-2), nightly: 16:30 UTC is 00:30 in Asia/Shanghai.
     "points-expire": {
         "task": "tenants.for_each_salon",

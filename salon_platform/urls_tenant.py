@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("apps.scheduling.urls")),
     path("clients/", include("apps.crm.urls")),
     path("members/", include("apps.loyalty.urls")),
+    path("member/", include("apps.loyalty.member_urls", namespace="member")),
     path("settings/salon/", tenant_views.salon_profile, name="salon_profile"),
     path("i18n/language/", tenant_views.language_set_public, name="language_public"),
     path("healthz", healthz, name="healthz"),

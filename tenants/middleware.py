@@ -96,12 +96,14 @@ def _no_salon(request: HttpRequest, hostname: str) -> HttpResponse:
 
 # Paths a suspended salon still answers: health checks and static files.
 _ALWAYS_OPEN = ("/healthz", "/static/", "/i18n/")
+_MEMBER_CENTRE = "/member/"
 
 
 class SalonStatusMiddleware:
     """Enforces the salon's account status on every salon-domain request.
 
-    suspended: staff see a page saying why; the API answers 402 with a code.
+    suspended: staff see a page saying why; the API answers 402 with a code; the member centre
+    tells the salon's clients it is unavailable for now.
     past_due / trial: a banner (set on the request for templates).
     Nothing is ever deleted by a status change.
     """
@@ -119,5 +121,9 @@ class SalonStatusMiddleware:
                 return JsonResponse(
                     {"detail": message, "code": "salon_suspended", "reason": tenant.status_reason}, status=402
                 )
+            if request.path.startswith(_MEMBER_CENTRE):
+                # The salon's clients see a friendly page that says their account is safe, never the
+                # staff page with the platform's reason for the suspension.
+                return render(request, "loyalty/member/unavailable.html", {"salon": tenant}, status=503)
             return render(request, "tenants/suspended.html", {"salon": tenant, "message": message}, status=403)
         return self.get_response(request)

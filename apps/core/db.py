@@ -27,3 +27,21 @@ def salon_timezone() -> zoneinfo.ZoneInfo:
 def salon_today() -> datetime.date:
     """Today's date where the salon is, whoever is asking and from wherever (a task, a request)."""
     return timezone.now().astimezone(salon_timezone()).date()
+
+
+def salon_name() -> str:
+    """The name of the salon being served, for messages to its clients ("" on the public schema).
+
+    Requests and tenant-aware tasks carry the salon on the connection; code switched into a schema by
+    name (``schema_context``) does not, so the name is then read from the public salon table."""
+    tenant = getattr(connection, "tenant", None)
+    name = getattr(tenant, "name", "")
+    if name:
+        return str(name)
+    schema = current_schema()
+    if schema == "public":
+        return ""
+    from django_tenants.utils import get_tenant_model
+
+    found = get_tenant_model().objects.filter(schema_name=schema).values_list("name", flat=True).first()
+    return found or ""

@@ -1,5 +1,11 @@
 """REST API of loyalty (SPEC §4); each topic module lists its own routes."""
 
-from apps.loyalty.api import cards, points, wallets
+from apps.loyalty.api import cards, courses, points, tiers, wallets
 
-urlpatterns = [*wallets.urlpatterns, *cards.urlpatterns, *points.urlpatterns]
+urlpatterns = [
+    *wallets.urlpatterns,
+    *tiers.urlpatterns,
+    *courses.urlpatterns,
+    *cards.urlpatterns,
+    *points.urlpatterns,
+]

@@ -7,3 +7,8 @@ class LoyaltyConfig(AppConfig):
     label = "loyalty"
     verbose_name = _("Members")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.loyalty import registry
+
+        registry.register()

@@ -53,6 +53,8 @@ class LoyaltyError(Enum):
     # Tiers
     INVALID_PERCENT = "invalid_percent"
     INVALID_MULTIPLIER = "invalid_multiplier"
+    INVALID_THRESHOLD = "invalid_threshold"
+    TIER_UNCHANGED = "tier_unchanged"
     # Course cards
     COURSE_CARD_EXPIRED = "course_card_expired"
     COURSE_CARD_NOT_ACTIVE = "course_card_not_active"
@@ -61,6 +63,9 @@ class LoyaltyError(Enum):
     TEMPLATE_INACTIVE = "template_inactive"
     TEMPLATE_EMPTY = "template_empty"
     ALREADY_REVERSED = "already_reversed"
+    NOT_A_SESSION_USED = "not_a_session_used"
+    COURSE_CARD_VOIDED = "course_card_voided"
+    EXPIRY_NOT_LATER = "expiry_not_later"
     # Coupons
     COUPON_EXPIRED = "coupon_expired"
     COUPON_NOT_YET_VALID = "coupon_not_yet_valid"
@@ -76,6 +81,9 @@ class LoyaltyError(Enum):
     NO_RECIPIENTS = "no_recipients"
     # Referral
     NO_REFERRER = "no_referrer"
+    # Merging clients
+    MERGE_BOTH_WALLETS = "merge_both_wallets"
+    MERGE_BOTH_CARDS = "merge_both_cards"
     # Redemption safety
     CODE_REQUIRED = "code_required"
     CODE_INVALID = "code_invalid"
@@ -118,6 +126,8 @@ MESSAGES: dict[LoyaltyError, Promise] = {
     LoyaltyError.POINTS_TOO_FEW: _("These points are worth less than ¥0.01; redeem more of them."),
     LoyaltyError.INVALID_PERCENT: _("Enter a percentage from 1 to 100."),
     LoyaltyError.INVALID_MULTIPLIER: _("The multiplier must be from 0 to 20."),
+    LoyaltyError.INVALID_THRESHOLD: _("Enter a whole number, zero or more."),
+    LoyaltyError.TIER_UNCHANGED: _("The client is already in this tier."),
     LoyaltyError.COURSE_CARD_EXPIRED: _("This course card has expired."),
     LoyaltyError.COURSE_CARD_NOT_ACTIVE: _("This course card is used up or voided."),
     LoyaltyError.COURSE_SERVICE_NOT_ON_CARD: _("This service is not on the course card."),
@@ -125,6 +135,9 @@ MESSAGES: dict[LoyaltyError, Promise] = {
     LoyaltyError.TEMPLATE_INACTIVE: _("This course card is no longer on sale."),
     LoyaltyError.TEMPLATE_EMPTY: _("This course card template has no services."),
     LoyaltyError.ALREADY_REVERSED: _("This has already been given back."),
+    LoyaltyError.NOT_A_SESSION_USED: _("Only a session that was used can be given back."),
+    LoyaltyError.COURSE_CARD_VOIDED: _("This course card is already voided."),
+    LoyaltyError.EXPIRY_NOT_LATER: _("The new expiry date must be later than the current one."),
     LoyaltyError.COUPON_EXPIRED: _("This coupon has expired."),
     LoyaltyError.COUPON_NOT_YET_VALID: _("This coupon is not valid yet."),
     LoyaltyError.COUPON_NOT_AVAILABLE: _("This coupon has already been used or was voided."),
@@ -138,6 +151,10 @@ MESSAGES: dict[LoyaltyError, Promise] = {
     LoyaltyError.NAME_REQUIRED: _("Enter a name."),
     LoyaltyError.NO_RECIPIENTS: _("Choose at least one client."),
     LoyaltyError.NO_REFERRER: _("This client was not referred by anyone."),
+    LoyaltyError.MERGE_BOTH_WALLETS: _(
+        "Both clients hold stored value or points. Refund or adjust the duplicate's wallet to zero first."
+    ),
+    LoyaltyError.MERGE_BOTH_CARDS: _("Both clients hold a member card. Cancel the duplicate's card first."),
     LoyaltyError.CODE_REQUIRED: _("Enter the code sent to the client's phone."),
     LoyaltyError.CODE_INVALID: _("This code is wrong or has expired; send a new one."),
     LoyaltyError.NO_PHONE: _("The client has no phone number to send a code to."),
@@ -163,6 +180,9 @@ FIELDS: dict[LoyaltyError, str] = {
     LoyaltyError.INVALID_PERCENT: "price_percent",
     LoyaltyError.INVALID_MULTIPLIER: "points_multiplier",
     LoyaltyError.COURSE_SERVICE_NOT_ON_CARD: "service",
+    LoyaltyError.INVALID_THRESHOLD: "min_points",
+    LoyaltyError.TIER_UNCHANGED: "tier",
+    LoyaltyError.EXPIRY_NOT_LATER: "expires_on",
     LoyaltyError.NAME_REQUIRED: "name",
     LoyaltyError.NO_RECIPIENTS: "clients",
     LoyaltyError.COUPON_INVALID_VALUE: "value",
@@ -177,6 +197,7 @@ STATUS: dict[LoyaltyError, int] = {
     LoyaltyError.KEY_REUSED: 409,
     LoyaltyError.ALREADY_CHECKED_IN: 409,
     LoyaltyError.ALREADY_REVERSED: 409,
+    LoyaltyError.COURSE_CARD_VOIDED: 409,
     LoyaltyError.CARD_ALREADY_HELD: 409,
     LoyaltyError.DUPLICATE_CARD_NUMBER: 409,
 }

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.loyalty.views import cards, points, wallets
+from apps.loyalty.views import cards, courses, points, tiers, wallets
 
 app_name = "loyalty"
 
@@ -22,4 +22,9 @@ urlpatterns = [
     path("top-up-rules/new/", wallets.top_up_rule_create, name="top_up_rule_create"),
     path("top-up-rules/<int:pk>/", wallets.top_up_rule_edit, name="top_up_rule_edit"),
     path("settings/", wallets.settings_edit, name="settings"),
+    path("tiers/", tiers.tier_list, name="tier_list"),
+    path("tiers/<int:pk>/", tiers.tier_edit, name="tier_edit"),
+    path("clients/<int:pk>/tier/", tiers.account_tier, name="account_tier"),
+    path("clients/<int:pk>/course-cards/", courses.account_courses, name="account_courses"),
+    path("course-cards/", courses.course_card_list, name="course_card_list"),
 ]

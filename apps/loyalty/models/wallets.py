@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -109,7 +110,10 @@ class WalletEntry(models.Model):
         "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # Not stored: the services set it on an entry they return for a replayed call (nothing was written).
+    is_replay = False
 
     class Meta:
         verbose_name = _("wallet entry")

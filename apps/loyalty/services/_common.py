@@ -58,14 +58,17 @@ def key(value: Any) -> str:
     return value
 
 
-def text(value: Any, *, field: str, model: type[models.Model], required: bool = False) -> str:
+def text(
+    value: Any, *, field: str, model: type[models.Model], required: bool = False, model_field: str | None = None
+) -> str:
+    """A stripped string that fits ``model``'s column (``model_field``, when the input's name differs)."""
     value = "" if value is None else str(value).strip()
     if "\x00" in value:
         raise loyalty_error(LoyaltyError.TEXT_TOO_LONG, field=field)
     if required and not value:
         code = LoyaltyError.NAME_REQUIRED if field == "name" else LoyaltyError.REASON_REQUIRED
         raise loyalty_error(code, field=field)
-    max_length = getattr(model._meta.get_field(field), "max_length", None)
+    max_length = getattr(model._meta.get_field(model_field or field), "max_length", None)
     if max_length is not None and len(value) > max_length:
         raise loyalty_error(LoyaltyError.TEXT_TOO_LONG, field=field)
     return value
@@ -99,13 +102,24 @@ NOT_VERIFIED = Verification()
 
 
 def redemption_authorise(
-    *, client: Client, verification: Verification | None, acting_user: User | None, what: str, reference: str
+    *,
+    client: Client,
+    verification: Verification | None,
+    acting_user: User | None,
+    what: str,
+    reference: str,
+    required: bool | None = None,
 ) -> None:
     """Keep the salon's redemption-safety rule: with ``require_redemption_code`` on, a deduction needs
     the client's one-time code or a manager's override (``adjust_balances``), which is audited.
 
-    Calls by the system itself (``acting_user`` None: a bill settled by a task) are not asked for a code."""
-    if acting_user is None or not loyalty_settings().require_redemption_code:
+    Calls by the system itself (``acting_user`` None: a bill settled by a task) are not asked for a code.
+    ``required``: the salon's setting when the caller has already read it (None: read it here)."""
+    if acting_user is None:
+        return
+    if required is None:
+        required = loyalty_settings().require_redemption_code
+    if not required:
         return
     verification = verification or NOT_VERIFIED
     if verification.code_verified:
@@ -130,14 +144,14 @@ REDEMPTION_PURPOSE = "redemption"
 
 def redemption_code_send(*, client: Client) -> Any:
     """Text the client a one-time code that authorises one deduction (LOY-8)."""
-    from django.db import connection
     from django.utils.translation import gettext as _
 
+    from apps.core.db import salon_name
     from apps.messaging.codes import one_time_code_send
 
     if not client.phone:
         raise loyalty_error(LoyaltyError.NO_PHONE)
-    salon = getattr(getattr(connection, "tenant", None), "name", "")
+    salon = salon_name()
     message = _("Your code to pay with your member account at %(salon)s is {code}. Do not share it.") % {"salon": salon}
     return one_time_code_send(phone=client.phone, purpose=REDEMPTION_PURPOSE, message=message)
 

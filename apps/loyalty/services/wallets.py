@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, Subquery, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.db import salon_today
+from apps.core.errors import ServiceError
 from apps.core.models import User
 from apps.core.services import audit_record
 from apps.crm.models import Client
@@ -23,6 +24,7 @@ from apps.loyalty.errors import LoyaltyError, loyalty_error
 from apps.loyalty.models import (
     CardStatus,
     ConsumptionOrder,
+    MemberCard,
     LoyaltySettings,
     TopUpRule,
     Wallet,
@@ -49,16 +51,17 @@ def wallet_for(client: Client) -> Wallet:
 
 
 def _locked(wallet_id: int) -> Wallet:
-    # One wallet per operation, so there is no lock order to keep between wallets; the card comes in
-    # the same statement (FOR UPDATE OF the wallet only) so a payment reads it without another query.
-    return Wallet.objects.select_related("current_card").select_for_update(of=("self",)).get(pk=wallet_id)
+    # One wallet per operation, so there is no lock order to keep between wallets. The card is never
+    # joined here: after waiting for the lock PostgreSQL re-reads only the locked row, so a joined card
+    # would show the status it had before a concurrent loss report (see _check_card).
+    return Wallet.objects.select_for_update().get(pk=wallet_id)
 
 
 def wallet_locked(client: Client) -> Wallet:
     """The client's wallet, locked until the caller's transaction ends; opened first if the client has
     none yet. Points and stored value share this row, so every balance change of a client takes it."""
     try:
-        return Wallet.objects.select_related("current_card").select_for_update(of=("self",)).get(client=client)
+        return Wallet.objects.select_for_update().get(client=client)
     except Wallet.DoesNotExist:
         return _locked(wallet_for(client).pk)
 
@@ -73,6 +76,15 @@ def _replayed(key: str, *, wallet: Wallet, kind: str, amount: int | None) -> Wal
     return entry
 
 
+_INSERT_ENTRY = """
+INSERT INTO loyalty_walletentry (wallet_id, kind, amount, principal_delta, bonus_delta, principal_after,
+    bonus_after, reference, idempotency_key, top_up_rule_id, reverses_id, actor_id, note, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id
+"""
+
+
 def _append(
     wallet: Wallet,
     *,
@@ -83,35 +95,71 @@ def _append(
     reference: str = "",
     acting_user: User | None = None,
     note: str = "",
-    **extra: Any,
+    top_up_rule: TopUpRule | None = None,
+    reverses: WalletEntry | None = None,
 ) -> WalletEntry:
-    """Write the entry and the wallet's new figures. The caller holds the wallet's row lock, so plain
-    values (not F()) are right here: nobody else can change the row before we commit."""
-    wallet.principal += principal_delta
-    wallet.bonus += bonus_delta
-    entry = WalletEntry.objects.create(
+    """Write the entry and the wallet's new figures, or return the entry an earlier call with ``key`` wrote.
+
+    The caller holds the wallet's row lock, so plain values (not F()) are right here: nobody else can
+    change the row before we commit. The entry goes in with ON CONFLICT on its idempotency key, so the
+    first write of an operation and the check for a replay are one statement (the payment hot path)."""
+    actor = acting_user if acting_user is not None and acting_user.pk else None
+    entry = WalletEntry(
         wallet=wallet,
         kind=kind,
         amount=principal_delta + bonus_delta,
         principal_delta=principal_delta,
         bonus_delta=bonus_delta,
-        principal_after=wallet.principal,
-        bonus_after=wallet.bonus,
+        principal_after=wallet.principal + principal_delta,
+        bonus_after=wallet.bonus + bonus_delta,
         reference=reference,
         idempotency_key=key,
-        actor=acting_user if acting_user is not None and acting_user.pk else None,
+        top_up_rule=top_up_rule,
+        reverses=reverses,
+        actor=actor,
         note=note,
-        **extra,
+        created_at=timezone.now(),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_ENTRY,
+            [
+                wallet.pk,
+                kind,
+                entry.amount,
+                principal_delta,
+                bonus_delta,
+                entry.principal_after,
+                entry.bonus_after,
+                reference,
+                key,
+                top_up_rule.pk if top_up_rule is not None else None,
+                reverses.pk if reverses is not None else None,
+                actor.pk if actor is not None else None,
+                note,
+                entry.created_at,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:  # the key was used before: this call is a replay and changes nothing
+        earlier = _replayed(key, wallet=wallet, kind=kind, amount=abs(entry.amount))
+        assert earlier is not None  # the conflicting row is committed or ours; it cannot vanish
+        earlier.is_replay = True
+        return earlier
+    entry.pk = row[0]
+    entry._state.adding = False
+    wallet.principal, wallet.bonus = entry.principal_after, entry.bonus_after
     wallet.save(update_fields=["principal", "bonus", "low_balance_alerted", "updated_at"])
     return entry
 
 
 def _check_card(wallet: Wallet, today: datetime.date) -> None:
     """A lost or frozen card blocks the stored value at once, in every location (LOY-4)."""
-    card = wallet.current_card
-    if card is None:
+    if wallet.current_card_id is None:
         return
+    # Read after the wallet's lock is held, in a statement of its own: card status changes lock the
+    # wallet first, so this sees any loss report or freeze committed before the payment got the lock.
+    card = MemberCard.objects.get(pk=wallet.current_card_id)
     if card.status == CardStatus.LOST:
         raise loyalty_error(LoyaltyError.CARD_LOST)
     if card.status == CardStatus.FROZEN:
@@ -197,6 +245,44 @@ def split_payment(amount: int, *, principal: int, bonus: int, order: str) -> tup
     return from_principal, from_bonus
 
 
+_SETTINGS = LoyaltySettings.objects.filter(id=1)
+
+
+@dataclass(frozen=True)
+class _PaymentRules:
+    order: str
+    limit: int
+    low_balance: int
+    code_required: bool
+
+
+def _locked_for_payment(client: Client) -> tuple[Wallet, _PaymentRules]:
+    """The client's wallet, locked, with the salon's payment settings read in the same statement
+    (``pay_order``, ``pay_limit``, ``pay_low``, ``pay_code``: scalar subqueries on the one settings row)."""
+    wallets = (
+        Wallet.objects.select_for_update(of=("self",))
+        .annotate(
+            pay_order=Subquery(_SETTINGS.values("consumption_order")),
+            pay_limit=Subquery(_SETTINGS.values("max_transaction_amount")),
+            pay_low=Subquery(_SETTINGS.values("low_balance_threshold")),
+            pay_code=Subquery(_SETTINGS.values("require_redemption_code")),
+        )
+    )
+    wallet = wallets.filter(client=client).first()
+    # No wallet or no settings row yet: make them, then read again.
+    if wallet is None or getattr(wallet, "pay_order", None) is None:
+        wallet_for(client)
+        check.loyalty_settings()
+        wallet = wallets.get(client=client)
+    rules = _PaymentRules(
+        order=getattr(wallet, "pay_order"),  # noqa: B009 - annotations the type checker does not see
+        limit=getattr(wallet, "pay_limit"),  # noqa: B009
+        low_balance=getattr(wallet, "pay_low"),  # noqa: B009
+        code_required=getattr(wallet, "pay_code"),  # noqa: B009
+    )
+    return wallet, rules
+
+
 @transaction.atomic
 def wallet_debit(
     *,
@@ -210,44 +296,57 @@ def wallet_debit(
 ) -> WalletEntry:
     """Pay ``amount`` from stored value: refused, with nothing written, when the card is lost, frozen or
     expired, the balance is short, or the amount is over the salon's limit; the parts drawn follow the
-    salon's consumption order. The hot path: five statements (settings, lock, replay check, entry, wallet)."""
-    settings_row = check.loyalty_settings()
-    amount = check.amount(amount, limit=settings_row.max_transaction_amount)
+    salon's consumption order. A replay of ``idempotency_key`` returns the first payment, whatever the
+    wallet holds now.
+
+    This is the till's hot path, three statements: the wallet locked with the salon's settings, the entry
+    (insert-or-replay), the wallet's new figures; a fourth reads the member card when the client has one."""
+    amount = check.amount(amount)
     key = check.key(idempotency_key)
+    reference = check.text(reference, field="reference", model=WalletEntry)
     if kind not in (WalletEntryKind.PAYMENT, WalletEntryKind.DEPOSIT):
         raise ValueError(kind)
-    wallet = wallet_locked(client)
-    replay = _replayed(key, wallet=wallet, kind=kind, amount=amount)
-    if replay is not None:
-        return replay
-    check.active_client(client)
-    _check_card(wallet, salon_today())
-    if amount > wallet.balance:
-        raise loyalty_error(LoyaltyError.INSUFFICIENT_BALANCE)
-    redemption_authorise(
-        client=client, verification=verification, acting_user=acting_user, what="stored_value", reference=reference
-    )
+    wallet, rules = _locked_for_payment(client)
+    try:
+        if amount > rules.limit:
+            raise loyalty_error(LoyaltyError.AMOUNT_OVER_LIMIT)
+        check.active_client(client)
+        _check_card(wallet, salon_today())
+        if amount > wallet.balance:
+            raise loyalty_error(LoyaltyError.INSUFFICIENT_BALANCE)
+        redemption_authorise(
+            client=client,
+            verification=verification,
+            acting_user=acting_user,
+            what="stored_value",
+            reference=reference,
+            required=rules.code_required,
+        )
+    except ServiceError:
+        replay = _replayed(key, wallet=wallet, kind=kind, amount=amount)
+        if replay is not None:
+            replay.is_replay = True
+            return replay
+        raise
     from_principal, from_bonus = split_payment(
-        amount, principal=wallet.principal, bonus=wallet.bonus, order=settings_row.consumption_order
+        amount, principal=wallet.principal, bonus=wallet.bonus, order=rules.order
     )
-    before = wallet.balance
-    alert = _crosses_low_balance(wallet, settings_row, before=before, after=before - amount)
+    alert = _crosses_low_balance(wallet, rules.low_balance, after=wallet.balance - amount)
     entry = _append(
         wallet,
         kind=kind,
         principal_delta=-from_principal,
         bonus_delta=-from_bonus,
         key=key,
-        reference=check.text(reference, field="reference", model=WalletEntry),
+        reference=reference,
         acting_user=acting_user,
     )
-    if alert:
+    if alert and not entry.is_replay:
         _low_balance_alert(client, wallet)
     return entry
 
 
-def _crosses_low_balance(wallet: Wallet, settings_row: LoyaltySettings, *, before: int, after: int) -> bool:
-    threshold = settings_row.low_balance_threshold
+def _crosses_low_balance(wallet: Wallet, threshold: int, *, after: int) -> bool:
     if threshold <= 0 or wallet.low_balance_alerted or after >= threshold:
         return False
     wallet.low_balance_alerted = True  # saved with the entry: the client is told once until topped up again
@@ -256,12 +355,11 @@ def _crosses_low_balance(wallet: Wallet, settings_row: LoyaltySettings, *, befor
 
 def _low_balance_alert(client: Client, wallet: Wallet) -> None:
     """Tell the client (text message, else e-mail) that the balance is low; sent after commit."""
-    from django.db import connection
-
+    from apps.core.db import salon_name
     from apps.core.money import fen_to_yuan
     from apps.messaging.services import message_send_email, message_send_sms
 
-    salon = getattr(getattr(connection, "tenant", None), "name", "")
+    salon = salon_name()
     body = _("Your member balance at %(salon)s is now ¥%(balance)s. Top up at your next visit.") % {
         "salon": salon,
         "balance": fen_to_yuan(wallet.balance),
@@ -355,7 +453,7 @@ def wallet_adjust(
     below zero."""
     check.require_permission(acting_user, "adjust_balances")
     key = check.key(idempotency_key)
-    reason = check.text(reason, field="reason", model=WalletEntry, required=False)
+    reason = check.text(reason, field="reason", model=WalletEntry, model_field="note")
     if not reason:
         raise loyalty_error(LoyaltyError.REASON_REQUIRED)
     for name, value in (("principal_delta", principal_delta), ("bonus_delta", bonus_delta)):
@@ -482,7 +580,7 @@ def wallet_refund(*, client: Client, idempotency_key: str, reason: str, acting_u
     the wallet at zero. Needs ``issue_refunds``; audited. The cash itself is paid out at the till."""
     check.require_permission(acting_user, "issue_refunds")
     key = check.key(idempotency_key)
-    reason = check.text(reason, field="reason", model=WalletEntry)
+    reason = check.text(reason, field="reason", model=WalletEntry, model_field="note")
     if not reason:
         raise loyalty_error(LoyaltyError.REASON_REQUIRED)
     wallet = wallet_locked(client)

@@ -1,0 +1,104 @@
+"""The member centre's own sign-in, kept apart from staff authentication (LOY-9).
+
+A member session is a few keys of the ordinary session: the client and the salon schema it was
+opened in. No staff user is ever logged in by it, and a staff login gives no member access: the
+member pages look only at these keys, the staff pages only at ``request.user``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.cache import never_cache
+
+from apps.core.db import current_schema, salon_today
+from apps.crm.models import Client
+from apps.loyalty.selectors_member import member_client
+
+CLIENT_KEY = "loyalty_member_client"
+SCHEMA_KEY = "loyalty_member_schema"
+SEEN_KEY = "loyalty_member_seen"
+# Before sign-in: the phone a code was asked for, and when (the code page and its resend button).
+PENDING_PHONE_KEY = "loyalty_member_phone"
+SENT_AT_KEY = "loyalty_member_code_sent_at"
+
+# A member stays signed in until 30 days without a visit.
+SESSION_AGE_SECONDS = 30 * 24 * 3600
+
+
+def _keep_alive(request: HttpRequest) -> None:
+    """Slide the expiry to 30 days from now, at most once a day (each slide writes the session).
+
+    A session that also holds a staff login keeps the staff app's own lifetime."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        request.session.set_expiry(SESSION_AGE_SECONDS)
+    request.session[SEEN_KEY] = salon_today().isoformat()
+
+
+def member_session_start(request: HttpRequest, client: Client) -> None:
+    """Sign ``client`` in: a new session key (no fixation), then the member keys."""
+    request.session.cycle_key()
+    for key in (PENDING_PHONE_KEY, SENT_AT_KEY):
+        request.session.pop(key, None)
+    request.session[CLIENT_KEY] = client.pk
+    request.session[SCHEMA_KEY] = current_schema()
+    _keep_alive(request)
+
+
+def member_session_end(request: HttpRequest) -> None:
+    """Sign the member out; a staff login in the same browser is left alone."""
+    for key in (CLIENT_KEY, SCHEMA_KEY, SEEN_KEY, PENDING_PHONE_KEY, SENT_AT_KEY):
+        request.session.pop(key, None)
+    request.session.cycle_key()
+
+
+def current_member(request: HttpRequest) -> Client | None:
+    """The signed-in member of this salon, or None. A session opened in another salon, or whose client
+    is no longer active, is signed out."""
+    if hasattr(request, "member"):
+        return request.member  # type: ignore[no-any-return]
+    client = None
+    client_id = request.session.get(CLIENT_KEY)
+    if client_id is not None:
+        if request.session.get(SCHEMA_KEY) == current_schema() and isinstance(client_id, int):
+            client = member_client(client_id)
+        if client is None:
+            for key in (CLIENT_KEY, SCHEMA_KEY, SEEN_KEY):
+                request.session.pop(key, None)
+        elif request.session.get(SEEN_KEY) != salon_today().isoformat():
+            _keep_alive(request)
+    request.member = client  # type: ignore[attr-defined]
+    return client
+
+
+def safe_next(request: HttpRequest, target: str | None) -> str | None:
+    """``target`` when it is a member-centre page on this host, else None."""
+    if not target or not target.startswith(reverse("member:home")):
+        return None
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return None
+    return target
+
+
+def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Member pages: a signed-in member, else the member sign-in page (never the staff one). Never
+    cached: the pages show balances."""
+
+    @never_cache
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        client = current_member(request)
+        if client is None:
+            login = reverse("member:login")
+            if request.method == "GET" and request.get_full_path() != reverse("member:home"):
+                login = f"{login}?{urlencode({'next': request.get_full_path()})}"
+            return redirect(login)
+        return view(request, client, *args, **kwargs)
+
+    return wrapper
