@@ -334,6 +334,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=19, minute=10),
         "args": ["loyalty.coupons_birthday_issue"],
     },
+    # Points past their expiry date (LOY-2), nightly: 16:30 UTC is 00:30 in Asia/Shanghai.
+    "points-expire": {
+        "task": "tenants.for_each_salon",
+        "schedule": crontab(hour=16, minute=30),
+        "args": ["loyalty.points_expire"],
+    },
+    # Birthday points (LOY-2), early on the salon's day: 16:45 UTC is 00:45 in Asia/Shanghai.
+    "birthday-points": {
+        "task": "tenants.for_each_salon",
+        "schedule": crontab(hour=16, minute=45),
+        "args": ["loyalty.birthday_points"],
+    },
 }
 # Follow-up reminders go out from this hour of the salon's day on (CRM-6).
 CRM_FOLLOW_UP_REMINDER_HOUR = env.int("CRM_FOLLOW_UP_REMINDER_HOUR", default=8)

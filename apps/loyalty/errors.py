@@ -42,10 +42,14 @@ class LoyaltyError(Enum):
     DUPLICATE_CARD_NUMBER = "duplicate_card_number"
     INVALID_CARD_TRANSITION = "invalid_card_transition"
     EXPIRY_IN_PAST = "expiry_in_past"
+    INVALID_CARD_TYPE = "invalid_card_type"
     # Points
     INSUFFICIENT_POINTS = "insufficient_points"
     ALREADY_CHECKED_IN = "already_checked_in"
     POINTS_OFF = "points_off"
+    NOT_AN_EARNING = "not_an_earning"
+    NOT_A_REDEMPTION = "not_a_redemption"
+    POINTS_TOO_FEW = "points_too_few"
     # Tiers
     INVALID_PERCENT = "invalid_percent"
     INVALID_MULTIPLIER = "invalid_multiplier"
@@ -123,9 +127,13 @@ MESSAGES: dict[LoyaltyError, Promise] = {
     LoyaltyError.DUPLICATE_CARD_NUMBER: _("This card number is already in use."),
     LoyaltyError.INVALID_CARD_TRANSITION: _("This card cannot change to that status."),
     LoyaltyError.EXPIRY_IN_PAST: _("The expiry date must be in the future."),
+    LoyaltyError.INVALID_CARD_TYPE: _("Choose a physical or an electronic card."),
     LoyaltyError.INSUFFICIENT_POINTS: _("The client does not have enough points."),
     LoyaltyError.ALREADY_CHECKED_IN: _("The client has already checked in today."),
     LoyaltyError.POINTS_OFF: _("This salon does not give points for this."),
+    LoyaltyError.NOT_AN_EARNING: _("Only points that were earned can be taken back."),
+    LoyaltyError.NOT_A_REDEMPTION: _("Only a redemption of points can be given back."),
+    LoyaltyError.POINTS_TOO_FEW: _("These points are worth less than ¥0.01; redeem more of them."),
     LoyaltyError.INVALID_PERCENT: _("Enter a percentage from 1 to 100."),
     LoyaltyError.INVALID_MULTIPLIER: _("The multiplier must be from 0 to 20."),
     LoyaltyError.INVALID_THRESHOLD: _("Enter a whole number, zero or more."),
@@ -189,6 +197,8 @@ FIELDS: dict[LoyaltyError, str] = {
     LoyaltyError.INVALID_CARD_NUMBER: "number",
     LoyaltyError.DUPLICATE_CARD_NUMBER: "number",
     LoyaltyError.EXPIRY_IN_PAST: "expires_on",
+    LoyaltyError.INVALID_CARD_TYPE: "card_type",
+    LoyaltyError.POINTS_TOO_FEW: "points",
     LoyaltyError.INVALID_PERCENT: "price_percent",
     LoyaltyError.INVALID_MULTIPLIER: "points_multiplier",
     LoyaltyError.COURSE_SERVICE_NOT_ON_CARD: "service",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.loyalty.views import coupons, courses, tiers, wallets
+from apps.loyalty.views import cards, coupons, courses, points, tiers, wallets
 
 app_name = "loyalty"
 
@@ -11,6 +11,13 @@ urlpatterns = [
     path("clients/<int:pk>/", wallets.account_wallet, name="account_wallet"),
     path("clients/<int:pk>/refund/", wallets.wallet_refund, name="wallet_refund"),
     path("clients/<int:pk>/adjust/", wallets.wallet_adjust, name="wallet_adjust"),
+    path("clients/<int:pk>/cards/", cards.account_cards, name="account_cards"),
+    path("clients/<int:pk>/cards/issue/", cards.card_issue, name="card_issue"),
+    path("cards/<int:pk>/<slug:change>/", cards.card_change, name="card_change"),
+    path("clients/<int:pk>/points/", points.account_points, name="account_points"),
+    path("clients/<int:pk>/points/check-in/", points.points_check_in, name="points_check_in"),
+    path("clients/<int:pk>/points/redeem/", points.points_redeem, name="points_redeem"),
+    path("clients/<int:pk>/points/adjust/", points.points_adjust, name="points_adjust"),
     path("top-up-rules/", wallets.top_up_rule_list, name="top_up_rule_list"),
     path("top-up-rules/new/", wallets.top_up_rule_create, name="top_up_rule_create"),
     path("top-up-rules/<int:pk>/", wallets.top_up_rule_edit, name="top_up_rule_edit"),
