@@ -120,7 +120,7 @@ class CardChangeView(GenericAPIView):
     """POST a status change of a card; each names its service and the permission it needs."""
 
     permission_classes = [HasRolePermission]
-    serializer_class: ClassVar[type[serializers.Serializer]] = ReasonSerializer
+    serializer_class = ReasonSerializer
     service: ClassVar[Any]
     created = False
 

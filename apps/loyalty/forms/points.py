@@ -41,7 +41,7 @@ class PointsRedeemForm(forms.Form):
             del self.fields["override_reason"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("money_off") and not (data.get("description") or "").strip():
             self.add_error("description", _("Say what the points are redeemed for."))
         return data

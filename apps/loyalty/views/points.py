@@ -134,7 +134,9 @@ def _send_code(request: HttpRequest, client: Client) -> HttpResponse:
     else:
         messages.success(request, _("A code was sent to the client's phone. Ask them for it."))
     # Keep what was typed, unvalidated (the code is still to come).
-    typed = {name: request.POST.get(f"redeem-{name}", "") for name in ("points", "description", "idempotency_key")}
+    typed: dict[str, Any] = {
+        name: request.POST.get(f"redeem-{name}", "") for name in ("points", "description", "idempotency_key")
+    }
     typed["money_off"] = bool(request.POST.get("redeem-money_off"))
     initial = {name: value for name, value in typed.items() if value not in ("", None)}
     return _page(request, client, redeem=_redeem_form(request, initial=initial))
