@@ -46,18 +46,6 @@ def wallet_entries(client: Client) -> QuerySet[WalletEntry]:
     return WalletEntry.objects.filter(wallet__client=client).select_related("actor", "top_up_rule").order_by("-id")
 
 
-def course_cards_held(client: Client) -> QuerySet[CourseCard]:
-    return (
-        CourseCard.objects.filter(client=client)
-        .prefetch_related("balances__service")
-        .order_by(
-            # active cards first, then newest
-            "-status",
-            "-id",
-        )
-    )
-
-
 def active_course_cards(client: Client) -> QuerySet[CourseCard]:
     return CourseCard.objects.filter(client=client, status=CourseCardStatus.ACTIVE).prefetch_related(
         "balances__service"

@@ -3,6 +3,8 @@ so a rolled-back action sends nothing and every send leaves a log row."""
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -11,6 +13,9 @@ from django.utils import timezone
 from apps.core.db import current_schema
 from apps.messaging.models import Channel, Delivery, DeliveryStatus
 from apps.messaging.sms import sms_backend
+
+# Messages whose purpose starts with this carry a secret (a one-time code): see delivery_attempt.
+ONE_TIME_CODE_PURPOSE_PREFIX = "code:"
 
 
 def message_send_email(*, to: str, subject: str, body: str, purpose: str) -> Delivery:
@@ -63,5 +68,8 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
             delivery.status = DeliveryStatus.SENT
             delivery.sent_at = timezone.now()
             delivery.error = ""
-        delivery.save(update_fields=["status", "attempts", "error", "sent_at"])
+            if delivery.purpose.startswith(ONE_TIME_CODE_PURPOSE_PREFIX):
+                # A one-time code is a secret: once delivered, the log keeps the message without it.
+                delivery.body = re.sub(r"\d{4,}", lambda m: "*" * len(m.group()), delivery.body)
+        delivery.save(update_fields=["status", "attempts", "error", "sent_at", "body"])
         return delivery

@@ -22,7 +22,7 @@ from apps.core.models import User
 from apps.core.services import audit_record
 from apps.crm.models import Client
 from apps.loyalty.errors import LoyaltyError, loyalty_error
-from apps.loyalty.models import CardStatus, CardType, MemberCard, Wallet
+from apps.loyalty.models import CardStatus, CardType, CouponRuleTrigger, MemberCard, Wallet
 from apps.loyalty.models.cards import CURRENT
 from apps.loyalty.services import _common as check
 from apps.loyalty.services import wallets
@@ -149,6 +149,10 @@ def member_card_issue(
         target=client,
         data={"card": card.pk, "number": card.number, "card_type": card_type, "expires_on": _iso(expires_on)},
     )
+    # Coupons the salon gives new members (LOY-6): once per client, however many cards they hold over time.
+    from apps.loyalty.services.coupon_rules import coupon_rules_fire
+
+    coupon_rules_fire(trigger=CouponRuleTrigger.NEW_MEMBER, client=client, occasion="new-member")
     return card
 
 

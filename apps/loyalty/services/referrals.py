@@ -1,19 +1,16 @@
 """Referral rewards (LOY-7): when a referred client completes a first paid visit, the client who referred
-them gets the salon's reward once: points, a stored-value bonus and (later) a coupon."""
+them gets the salon's reward once: points, a stored-value bonus and a coupon, as the salon sets them."""
 
 from __future__ import annotations
-
-import calendar
-import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from apps.core.db import salon_today
 from apps.crm.models import Client
-from apps.loyalty.models import Coupon, PointsEntry, PointsEntryKind, PointsLot, ReferralReward
+from apps.loyalty.models import Coupon, PointsEntryKind, ReferralReward
 from apps.loyalty.services import _common as check
-from apps.loyalty.services.wallets import wallet_locked, wallet_reward
+from apps.loyalty.services.points import points_award
+from apps.loyalty.services.wallets import wallet_reward
 
 
 @transaction.atomic
@@ -44,9 +41,10 @@ def referral_reward_on_first_paid_visit(*, client: Client, reference: str) -> Re
         return None  # a concurrent call for the same client gave the reward
     note = _("Referral of %(name)s") % {"name": client.name}
     if reward.points:
-        _award_points(
-            referrer,
+        points_award(
+            client=referrer,
             points=reward.points,
+            kind=PointsEntryKind.EARN_REFERRAL,
             idempotency_key=f"referral:{client.pk}:points",
             reference=reference,
             description=note,
@@ -88,45 +86,3 @@ def _referral_coupon(referrer: Client, *, referred: Client) -> Coupon | None:
             )
     except ServiceError:
         return None
-
-
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _award_points(
-    client: Client, *, points: int, idempotency_key: str, reference: str, description: str
-) -> PointsEntry:
-    """Earn referral points: one ledger entry, one lot expiring after the salon's points validity, and the
-    wallet's balance, under the wallet's lock. A replay of the key returns the first entry.
-
-    Kept small on purpose: it stands in for the points service's earning function."""
-    points = check.points(points)
-    wallet = wallet_locked(client)
-    earlier = PointsEntry.objects.filter(idempotency_key=idempotency_key).first()
-    if earlier is not None:
-        return earlier
-    validity = check.loyalty_settings().points_validity_months
-    today = salon_today()
-    wallet.points += points
-    entry = PointsEntry.objects.create(
-        wallet=wallet,
-        kind=PointsEntryKind.EARN_REFERRAL,
-        points=points,
-        balance_after=wallet.points,
-        description=description[:200],
-        reference=reference,
-        idempotency_key=idempotency_key,
-    )
-    PointsLot.objects.create(
-        wallet=wallet,
-        entry=entry,
-        earned_on=today,
-        expires_on=_add_months(today, validity) if validity else None,
-        points=points,
-        remaining=points,
-    )
-    wallet.save(update_fields=["points", "updated_at"])
-    return entry

@@ -80,3 +80,17 @@ def test_the_referrer_gets_the_salons_referral_coupon(in_alpha):
     assert (reward.coupon.client, reward.coupon.source) == (referrer, CouponSource.REFERRAL)
     assert referrals.referral_reward_on_first_paid_visit(client=friend, reference="bill:6") is None
     assert Coupon.objects.count() == 1
+
+
+def test_a_new_member_gets_the_welcome_coupon_once(in_alpha):
+    from apps.loyalty.services import cards
+    from tests.fixtures import owner_of
+
+    owner = owner_of(in_alpha)
+    template = a_template(name="新会员礼", value=1000, min_spend=5000)
+    coupon_rule_create(template=template, trigger=CouponRuleTrigger.NEW_MEMBER, acting_user=None)
+    client = a_client()
+    card = cards.member_card_issue(client=client, acting_user=owner)
+    cards.member_card_cancel(card=card, reason="typo", acting_user=owner)
+    cards.member_card_issue(client=client, acting_user=owner)  # a second card later: no second welcome
+    assert list(Coupon.objects.values_list("client_id", "template_id")) == [(client.pk, template.pk)]

@@ -20,7 +20,8 @@ from apps.loyalty.models import (
     WalletEntryKind,
 )
 from apps.loyalty.services import referrals
-from apps.loyalty.services.referrals import _add_months, referral_reward_on_first_paid_visit
+from apps.loyalty.services.points import add_months as _add_months
+from apps.loyalty.services.referrals import referral_reward_on_first_paid_visit
 from apps.loyalty.tests.helpers import a_client
 
 

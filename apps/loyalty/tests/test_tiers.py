@@ -25,9 +25,10 @@ from apps.loyalty.models import (
     TierChange,
     TierChangeReason,
 )
+from apps.loyalty.models import PointsEntryKind as _Kind
 from apps.loyalty.selectors_tiers import tier_progress
 from apps.loyalty.services import tiers
-from apps.loyalty.services.referrals import _award_points
+from apps.loyalty.services.points import points_award
 from apps.loyalty.tests.helpers import a_client
 from tests.fixtures import make_staff
 
@@ -157,8 +158,8 @@ def test_a_window_below_zero_counts_as_zero(in_alpha):
 def test_points_count_earnings_less_reversals(in_alpha):
     # given 300 + 200 points earned, 50 reversed, 100 redeemed (redemptions do not lower the figure)
     client = a_client()
-    first = _award_points(client, points=300, idempotency_key="e1", reference="bill:1", description="")
-    _award_points(client, points=200, idempotency_key="e2", reference="bill:2", description="")
+    first = points_award(client=client, points=300, kind=_Kind.EARN_REFERRAL, idempotency_key="e1", reference="bill:1")
+    points_award(client=client, points=200, kind=_Kind.EARN_REFERRAL, idempotency_key="e2", reference="bill:2")
     wallet = first.wallet
     PointsEntry.objects.create(
         wallet=wallet, kind=PointsEntryKind.EARN_REVERSAL, points=-50, balance_after=450, idempotency_key="r1"
@@ -306,7 +307,7 @@ def test_points_basis_uses_the_points_thresholds(in_alpha):
     spend(client, 900000, timezone.now(), "b1")  # spend does not count under this basis
     assert tiers.tier_evaluate(client=client) is None
     # when
-    _award_points(client, points=500, idempotency_key="e1", reference="", description="")
+    points_award(client=client, points=500, kind=_Kind.EARN_REFERRAL, idempotency_key="e1", reference="")
     change = tiers.tier_evaluate(client=client)
     # then
     assert (change.reason, change.to_tier, change.basis_value) == (TierChangeReason.UPGRADE, silver, 500)
