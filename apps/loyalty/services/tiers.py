@@ -185,6 +185,9 @@ class Ladder:
 
     basis: str
     steps: tuple[tuple[MembershipTier, int], ...]
+    # The entry tier (普通会员): automatic with no threshold, lowest rank. A client who falls below every
+    # step lands here rather than in no tier at all.
+    floor: MembershipTier | None = None
 
     def reached(self, figure: int) -> MembershipTier | None:
         """The highest-rank tier whose threshold ``figure`` reaches."""
@@ -206,7 +209,12 @@ def tier_ladder(basis: str) -> Ladder:
         .select_related("benefit")
         .order_by("-rank")
     )
-    return Ladder(basis=basis, steps=tuple((tier, getattr(tier.benefit, field)) for tier in tiers))
+    floor = (
+        MembershipTier.objects.filter(**{"benefit__is_automatic": True, f"benefit__{field}": 0})
+        .order_by("rank")
+        .first()
+    )
+    return Ladder(basis=basis, steps=tuple((tier, getattr(tier.benefit, field)) for tier in tiers), floor=floor)
 
 
 def may_rise(tier: MembershipTier | None) -> bool:
@@ -223,7 +231,7 @@ def _move(
 
     Upgrades go to the highest tier reached when it ranks above the current one. Downgrades happen only
     with the salon's automatic downgrade on and only from a tier on the ladder (one the client could
-    have reached by themselves): to the highest tier still reached, or to none."""
+    have reached by themselves): to the highest tier still reached, else the entry tier, else none."""
     target = ladder.reached(figure)
     if current is None:
         return (TierChangeReason.UPGRADE, target) if target is not None else None
@@ -231,6 +239,8 @@ def _move(
         return (TierChangeReason.UPGRADE, target) if may_rise(current) else None
     on_ladder = ladder.threshold(current) is not None
     if auto_downgrade and on_ladder and (target is None or target.rank < current.rank):
+        if target is None and ladder.floor is not None and ladder.floor.rank < current.rank:
+            target = ladder.floor
         return TierChangeReason.DOWNGRADE, target
     return None
 

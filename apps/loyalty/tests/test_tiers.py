@@ -404,9 +404,9 @@ def test_nightly_evaluation_counts_and_is_idempotent(in_alpha, django_assert_max
         "丁": None,
         "戊": None,
     }
-    # and a second run finds nothing to change, in six queries whatever the number of clients (settings,
-    # ladder, figures, tiers, two chunks), each preceded by the tenant's search_path
-    with django_assert_max_num_queries(12):
+    # and a second run finds nothing to change, in seven queries whatever the number of clients (settings,
+    # ladder and its entry tier, figures, tiers, two chunks), each preceded by the tenant's search_path
+    with django_assert_max_num_queries(14):
         assert tiers.tiers_evaluate_all(now=NOW) == {"clients": 4, "upgraded": 0, "downgraded": 0}
     assert TierChange.objects.count() == 2
 
@@ -458,3 +458,19 @@ def test_progress_to_the_next_tier(in_alpha):
     client.refresh_from_db()
     top = tier_progress(client, now=NOW)
     assert (top.next_tier, top.remaining, top.percent) == (None, 0, 100)
+
+
+def test_a_member_who_falls_below_every_step_lands_in_the_entry_tier(in_alpha):
+    from apps.crm.services.clients import client_update
+
+    entry = tier_create(name="普通会员", rank=1, acting_user=None)
+    silver = tier_create(name="银卡会员", rank=2, acting_user=None)
+    tiers.tier_benefit_set(tier=entry, price_percent=100, points_multiplier=Decimal(1), acting_user=None)
+    tiers.tier_benefit_set(
+        tier=silver, price_percent=95, points_multiplier=Decimal(1), min_spend=100000, acting_user=None
+    )
+    client = a_client()
+    client_update(client=client, tier=silver, acting_user=None)
+    change = tiers.tier_evaluate(client=client)
+    assert (change.reason, change.to_tier) == ("downgrade", entry)
+    assert tiers.tier_evaluate(client=client) is None

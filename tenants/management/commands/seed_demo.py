@@ -15,6 +15,7 @@ from apps.core import services as core_services
 from apps.core.models import Location, User
 from apps.core.roles import Role
 from apps.crm import demo as crm_demo
+from apps.loyalty import demo as loyalty_demo
 from apps.scheduling import demo as scheduling_demo
 from tenants.models import Salon
 from tenants.services import salon_signup
@@ -78,3 +79,4 @@ class Command(BaseCommand):
             crm_demo.seed()
             catalog_demo.seed()  # after the clients' tiers, so member prices are included
             scheduling_demo.seed()
+            loyalty_demo.seed()
