@@ -7,6 +7,7 @@ idempotency key, so a second run writes nothing new. Run after crm's and the cat
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from apps.catalog.models import CourseCardTemplate, Service
 from apps.core.models import User
@@ -27,7 +28,7 @@ TIER_BENEFITS = {
     "钻石会员": (85, "2", "全场服务 85 折\n专属造型顾问\n免费停车", 3_000_000),
 }
 # name, kind, value, min spend, valid days, extra
-COUPONS = [
+COUPONS: list[tuple[str, str, int, int, int, dict[str, Any]]] = [
     ("新会员满200减30", CouponKind.MONEY_OFF, 3_000, 20_000, 60, {}),
     ("染烫8折券", CouponKind.PERCENTAGE, 20, 30_000, 30, {"max_discount": 20_000}),
     ("护理体验券 ¥9.9", CouponKind.SERVICE_TRIAL, 990, 0, 30, {"services": ["补水保湿面部护理", "头皮养护"]}),
