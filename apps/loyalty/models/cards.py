@@ -46,8 +46,12 @@ class MemberCard(models.Model):
         constraints = [
             # Numbers are stored upper-case without spaces (the services normalise them) and never reused.
             models.UniqueConstraint("number", name="member_card_number_unique"),
+            # Spelled as ORs, not IN: PostgreSQL prints an IN list over a varchar column in a form that reads
+            # back differently, and new salon schemas are replayed from pg_dump (tenants' template script).
             models.UniqueConstraint(
-                "client", condition=Q(status__in=[s.value for s in CURRENT]), name="member_card_one_current"
+                "client",
+                condition=Q(status=CardStatus.ACTIVE) | Q(status=CardStatus.FROZEN) | Q(status=CardStatus.LOST),
+                name="member_card_one_current",
             ),
             models.CheckConstraint(condition=Q(status__in=[s.value for s in CardStatus]), name="member_card_status"),
             models.CheckConstraint(condition=Q(number__regex=r"^[0-9A-Z-]{4,32}$"), name="member_card_number_format"),
