@@ -37,6 +37,8 @@ def main() -> int:
     print(f"  Demo salon (staff app) : http://demo.{domain}:{port}/")
     print(f"  Operator console       : http://{domain}:{port}/console/")
     print(f"  API docs               : http://demo.{domain}:{port}/api/v1/docs/")
+    print(f"  Member centre (clients): http://demo.{domain}:{port}/member/  phone 13911112222 (王芳);")
+    print("                           the texted code is printed in the worker's output")
     print("  Logins (username / password):")
     for who, where, username, password in LOGINS:
         print(f"    {who:<18} {where:<30} {username} / {password}")
