@@ -31,6 +31,7 @@ class CouponTemplateForm(forms.Form):
         required=False,
         min_value=1,
         max_value=99,
+        # xgettext:no-python-format
         help_text=_("Percentage and product discount: 20 takes 20% off (八折)."),
     )
     gift = forms.CharField(label=_("Gift"), max_length=100, required=False, help_text=_("Gift coupons: what is given."))
