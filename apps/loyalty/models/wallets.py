@@ -38,7 +38,14 @@ class TopUpRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or f"{self.pay_amount} → +{self.bonus_amount}"
+        if self.name:
+            return self.name
+        from apps.core.money import fen_to_yuan
+
+        return str(
+            _("Pay ¥%(pay)s, get ¥%(bonus)s")
+            % {"pay": fen_to_yuan(self.pay_amount), "bonus": fen_to_yuan(self.bonus_amount)}
+        )
 
 
 class Wallet(models.Model):

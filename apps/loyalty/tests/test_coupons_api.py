@@ -26,7 +26,9 @@ JSON = "application/json"
 
 
 def api(info, username: str) -> Client:
-    return Client(HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}")
+    return Client(
+        HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
 
 @pytest.fixture

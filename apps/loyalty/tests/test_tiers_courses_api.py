@@ -31,7 +31,9 @@ from tests.fixtures import api_token, make_staff
 
 
 def api(info, username: str) -> HttpClient:
-    return HttpClient(HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}")
+    return HttpClient(
+        HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
 
 @pytest.fixture
