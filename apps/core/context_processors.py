@@ -20,9 +20,13 @@ def staff_app(request: HttpRequest) -> dict[str, Any]:
     trial_days_left = None
     if tenant.trial_ends is not None:
         trial_days_left = max((tenant.trial_ends - timezone.localdate()).days, 0)
+    # The module whose pages these are: its path is where the request's path starts (not merely somewhere
+    # in it: /members/clients/… belongs to Members, not Clients).
+    nav_current = next((m.slug for m in MODULES if m.path_prefix and request.path.startswith(m.path_prefix)), None)
     return {
         "salon": tenant,
         "nav_modules": MODULES,
+        "nav_current": nav_current,
         "status_banner": banner,
         "trial_days_left": trial_days_left,
     }

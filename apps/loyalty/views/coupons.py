@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import ServiceError
@@ -115,7 +116,10 @@ def coupon_template_issue(request: HttpRequest, pk: int) -> HttpResponse:
         except ServiceError as error:
             apply_service_error(issue_form, error)
         else:
-            messages.success(request, _("%(count)s coupons were issued.") % {"count": issued})
+            messages.success(
+                request,
+                ngettext("%(count)s coupon was issued.", "%(count)s coupons were issued.", issued) % {"count": issued},
+            )
             return redirect("loyalty:coupon_template_edit", pk=template.pk)
     chosen = chosen_clients([int(v) for v in request.POST.getlist("clients") if v.isdigit()])
     context = _edit_context(template, form=CouponTemplateForm(template=template), issue_form=issue_form, chosen=chosen)
