@@ -254,6 +254,15 @@ def points_award(
 
 
 @transaction.atomic
+def _check_in_key(client: Client) -> str:
+    return f"check-in:{client.pk}:{salon_today().isoformat()}"
+
+
+def points_checked_in_today(client: Client) -> bool:
+    """Whether the client has checked in on the salon's today (one check-in a day earns points)."""
+    return PointsEntry.objects.filter(idempotency_key=_check_in_key(client)).exists()
+
+
 def points_check_in(*, client: Client, acting_user: User | None) -> PointsEntry:
     """The salon's check-in points, once per client per salon day (ALREADY_CHECKED_IN after that)."""
     check.require_permission(acting_user, "take_payments")
@@ -261,8 +270,7 @@ def points_check_in(*, client: Client, acting_user: User | None) -> PointsEntry:
     if not points:
         raise loyalty_error(LoyaltyError.POINTS_OFF)
     check.active_client(client)
-    today = salon_today()
-    key = f"check-in:{client.pk}:{today.isoformat()}"
+    key = _check_in_key(client)
     wallets.wallet_locked(client)  # two check-ins at once queue here; the second sees the first
     if PointsEntry.objects.filter(idempotency_key=key).exists():
         raise loyalty_error(LoyaltyError.ALREADY_CHECKED_IN)
@@ -270,7 +278,7 @@ def points_check_in(*, client: Client, acting_user: User | None) -> PointsEntry:
         client=client,
         points=points,
         kind=PointsEntryKind.EARN_CHECK_IN,
-        reference=f"check-in:{today.isoformat()}",
+        reference=f"check-in:{salon_today().isoformat()}",
         idempotency_key=key,
         acting_user=acting_user,
     )

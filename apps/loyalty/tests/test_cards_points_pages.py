@@ -255,7 +255,7 @@ def test_the_points_tab_reads_a_fixed_number_of_queries(alpha, owner, member, dj
             )
         card = cards.member_card_issue(client=member, acting_user=desk_user)
         cards.member_card_reissue(card=card, acting_user=boss)
-    with django_assert_max_num_queries(24):  # every query also sets the schema's search path in tests
+    with django_assert_max_num_queries(28):  # every query also sets the schema's search path in tests
         _html(owner.get(f"/members/clients/{member.pk}/points/"))
     with django_assert_max_num_queries(18):  # every query also sets the schema's search path in tests
         _html(owner.get(f"/members/clients/{member.pk}/cards/"))

@@ -60,6 +60,7 @@ def _page(
         next_expiry=selectors_points.points_next_expiry(lots),
         value=points_services.points_value(context["account"].points, settings_row=settings_row),
         check_in_points=settings_row.check_in_points,
+        checked_in_today=points_services.points_checked_in_today(client),
         require_code=settings_row.require_redemption_code,
         redeem_form=redeem or _redeem_form(request, settings_row=settings_row),
         adjust_form=adjust or PointsAdjustForm(prefix="adjust", initial={"idempotency_key": uuid.uuid4().hex}),
