@@ -61,6 +61,11 @@ class Wallet(models.Model):
     current_card = models.OneToOneField(
         "loyalty.MemberCard", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Mirror of the current card's status and expiry, kept by PostgreSQL triggers (migration 0005) on both
+    # tables whatever writes them: a payment reads them in the wallet row it locks, which PostgreSQL
+    # re-reads after waiting for the lock, so a loss report committed meanwhile is always seen.
+    card_status = models.CharField(max_length=10, blank=True, editable=False)
+    card_expires_on = models.DateField(null=True, blank=True, editable=False)
     low_balance_alerted = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

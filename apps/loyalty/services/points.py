@@ -55,7 +55,7 @@ def points_value(points: int, *, settings_row: LoyaltySettings | None = None) ->
 
 
 def _locked_by_id(wallet_id: int) -> Wallet:
-    return Wallet.objects.select_related("current_card").select_for_update(of=("self",)).get(pk=wallet_id)
+    return Wallet.objects.select_for_update().get(pk=wallet_id)
 
 
 def _replayed(key: str, *, wallet: Wallet, kinds: tuple[str, ...], points: int | None = None) -> PointsEntry | None:
@@ -253,7 +253,6 @@ def points_award(
     )
 
 
-@transaction.atomic
 def _check_in_key(client: Client) -> str:
     return f"check-in:{client.pk}:{salon_today().isoformat()}"
 
@@ -263,6 +262,7 @@ def points_checked_in_today(client: Client) -> bool:
     return PointsEntry.objects.filter(idempotency_key=_check_in_key(client)).exists()
 
 
+@transaction.atomic
 def points_check_in(*, client: Client, acting_user: User | None) -> PointsEntry:
     """The salon's check-in points, once per client per salon day (ALREADY_CHECKED_IN after that)."""
     check.require_permission(acting_user, "take_payments")

@@ -26,7 +26,6 @@ from apps.loyalty.models import (
     ConsumptionOrder,
     CouponRuleTrigger,
     LoyaltySettings,
-    MemberCard,
     TopUpRule,
     Wallet,
     WalletEntry,
@@ -54,7 +53,7 @@ def wallet_for(client: Client) -> Wallet:
 def _locked(wallet_id: int) -> Wallet:
     # One wallet per operation, so there is no lock order to keep between wallets. The card is never
     # joined here: after waiting for the lock PostgreSQL re-reads only the locked row, so a joined card
-    # would show the status it had before a concurrent loss report (see _check_card).
+    # would show the status it had before a concurrent loss report (the wallet mirrors it: _check_card).
     return Wallet.objects.select_for_update().get(pk=wallet_id)
 
 
@@ -155,19 +154,20 @@ def _append(
 
 
 def _check_card(wallet: Wallet, today: datetime.date) -> None:
-    """A lost or frozen card blocks the stored value at once, in every location (LOY-4)."""
+    """A lost or frozen card blocks the stored value at once, in every location (LOY-4).
+
+    Reads the card's status mirrored on the wallet row (kept by triggers): the row the caller locked,
+    re-read by PostgreSQL after any wait, so a loss report committed meanwhile is seen. A card joined in
+    the same statement would not be: PostgreSQL re-reads only the locked row."""
     if wallet.current_card_id is None:
         return
-    # Read after the wallet's lock is held, in a statement of its own: card status changes lock the
-    # wallet first, so this sees any loss report or freeze committed before the payment got the lock.
-    card = MemberCard.objects.get(pk=wallet.current_card_id)
-    if card.status == CardStatus.LOST:
+    if wallet.card_status == CardStatus.LOST:
         raise loyalty_error(LoyaltyError.CARD_LOST)
-    if card.status == CardStatus.FROZEN:
+    if wallet.card_status == CardStatus.FROZEN:
         raise loyalty_error(LoyaltyError.CARD_FROZEN)
-    if card.status != CardStatus.ACTIVE:
+    if wallet.card_status != CardStatus.ACTIVE:
         raise loyalty_error(LoyaltyError.CARD_NOT_CURRENT)
-    if card.expires_on is not None and card.expires_on < today:
+    if wallet.card_expires_on is not None and wallet.card_expires_on < today:
         raise loyalty_error(LoyaltyError.CARD_EXPIRED)
 
 
@@ -303,8 +303,8 @@ def wallet_debit(
     salon's consumption order. A replay of ``idempotency_key`` returns the first payment, whatever the
     wallet holds now.
 
-    This is the till's hot path, three statements: the wallet locked with the salon's settings, the entry
-    (insert-or-replay), the wallet's new figures; a fourth reads the member card when the client has one."""
+    This is the till's hot path, three statements: the wallet locked with the salon's settings (and its
+    card's status), the entry (insert-or-replay), the wallet's new figures."""
     amount = check.amount(amount)
     key = check.key(idempotency_key)
     reference = check.text(reference, field="reference", model=WalletEntry)

@@ -259,3 +259,45 @@ def test_redemption_code_sent_and_checked(in_alpha, django_capture_on_commit_cal
     with pytest.raises(ServiceError) as used:
         redemption_code_check(client=client, code=code)  # a code works once
     assert used.value.code == LoyaltyError.CODE_INVALID
+
+
+def test_the_wallet_mirrors_its_cards_status_whatever_writes_it(in_alpha):
+    from apps.loyalty.models import CardStatus, MemberCard
+
+    client = a_client()
+    wallet = wallets.wallet_for(client)
+    card = MemberCard.objects.create(client=client, number="88000002", expires_on=None)
+    Wallet.objects.filter(pk=wallet.pk).update(current_card=card)
+    wallet.refresh_from_db()
+    assert (wallet.card_status, wallet.card_expires_on) == ("active", None)
+    MemberCard.objects.filter(pk=card.pk).update(status=CardStatus.FROZEN)
+    wallet.refresh_from_db()
+    assert wallet.card_status == "frozen"
+    # a stale in-memory value written back is recomputed from the card
+    wallet.card_status = "active"
+    wallet.save()
+    wallet.refresh_from_db()
+    assert wallet.card_status == "frozen"
+    Wallet.objects.filter(pk=wallet.pk).update(current_card=None)
+    wallet.refresh_from_db()
+    assert (wallet.card_status, wallet.card_expires_on) == ("", None)
+
+
+def test_a_card_holders_payment_is_three_statements_too(in_alpha):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.loyalty.services import cards
+    from tests.fixtures import owner_of
+
+    client = a_client()
+    cards.member_card_issue(client=client, acting_user=owner_of(in_alpha))
+    wallets.wallet_top_up(client=client, amount=50000, idempotency_key="t")
+    with CaptureQueriesContext(connection) as captured:
+        wallets.wallet_debit(client=client, amount=100, idempotency_key="p")
+    statements = [
+        q["sql"].split()[0]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SET search_path", "SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    assert statements == ["SELECT", "INSERT", "UPDATE"]
