@@ -77,7 +77,17 @@ def _upload(page: Any, kind: str, color: tuple[int, int, int], caption: str) -> 
 
 
 def _loaded(image: Any) -> bool:
-    return bool(image.evaluate("img => img.complete && img.naturalWidth > 0"))
+    """Whether the picture loaded: waits for its load or error event when it is still on its way (a
+    thumbnail inserted by htmx may still be loading when the test looks)."""
+    return bool(
+        image.evaluate(
+            """img => img.complete && img.naturalWidth > 0 ? true : new Promise(resolve => {
+                img.addEventListener("load", () => resolve(img.naturalWidth > 0), {once: true});
+                img.addEventListener("error", () => resolve(false), {once: true});
+                if (img.complete) resolve(img.naturalWidth > 0);
+            })"""
+        )
+    )
 
 
 def test_technician_uploads_compares_and_prints(
