@@ -1,5 +1,6 @@
 """What loyalty adds to the client record (crm's registries, filled from LoyaltyConfig.ready): the
-member-account section of the 360° page, the rows a merge moves, and what a personal-data export holds."""
+member-account section of the 360° page, the rows a merge moves, what a personal-data export holds, and
+a tier evaluation after each recorded spend."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 
 from apps.crm.merge import MergeParticipant, merge_participant_register
-from apps.crm.models import Client
+from apps.crm.models import Client, PurchaseKind, PurchaseLine
 from apps.crm.sections import ClientSection, client_section_register
+from apps.crm.services.clients import purchase_hook_register
 from apps.crm.services.privacy import PersonalDataHolder, personal_data_register
 from apps.loyalty.errors import LoyaltyError, loyalty_error
 from apps.loyalty.models import (
@@ -108,8 +110,17 @@ def _section(request: HttpRequest, client: Client) -> dict[str, Any]:
     return {"account": selectors.account_header(client), "course_cards": list(selectors.active_course_cards(client))}
 
 
+def _tier_on_spend(line: PurchaseLine) -> None:
+    """A recorded spend may lift the client into a better tier (LOY-1); top-ups do not count."""
+    from apps.loyalty.services.tiers import tier_on_spend
+
+    if line.kind != PurchaseKind.TOP_UP:
+        tier_on_spend(client=line.client)
+
+
 def register() -> None:
     _register_merge_participants()
+    purchase_hook_register(_tier_on_spend)
     # Stored value, points and their ledgers are financial records: an erasure keeps them (the client row
     # itself is de-identified by crm), so there is no erase callback.
     personal_data_register(PersonalDataHolder("loyalty", _export))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -340,6 +340,17 @@ def client_next_birthday(client: Client, *, today: datetime.date | None = None) 
     return None
 
 
+# What upper apps do when a spend is recorded (loyalty re-evaluates the client's tier), registered from
+# their AppConfig.ready: crm never imports them. History brought in by import does not call them.
+PurchaseHook = Callable[[PurchaseLine], None]
+PURCHASE_HOOKS: list[PurchaseHook] = []
+
+
+def purchase_hook_register(hook: PurchaseHook) -> None:
+    if hook not in PURCHASE_HOOKS:
+        PURCHASE_HOOKS.append(hook)
+
+
 @transaction.atomic
 def purchase_record(
     *,
@@ -392,4 +403,7 @@ def purchase_record(
     except IntegrityError:
         # A concurrent recording of the same reference won: return that one.
         return PurchaseLine.objects.get(reference=reference)
+    if source != PurchaseSource.IMPORT:
+        for hook in PURCHASE_HOOKS:
+            hook(line)
     return line

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from apps.crm.models import PurchaseSource
 from apps.crm.services.clients import purchase_record
 from apps.crm.services.tags import tier_create
 from apps.loyalty.models import Coupon, CouponRuleTrigger, CouponSource, LoyaltySettings
@@ -43,6 +44,7 @@ def test_reaching_a_tier_gets_its_coupon(in_alpha):
         item_name="烫发",
         amount=120000,
         reference="bill:1:1",
+        source=PurchaseSource.IMPORT,  # history brought in: the evaluation below moves the tier
     )
     change = tiers.tier_evaluate(client=client)
     assert change is not None and change.to_tier == silver
@@ -94,3 +96,21 @@ def test_a_new_member_gets_the_welcome_coupon_once(in_alpha):
     cards.member_card_cancel(card=card, reason="typo", acting_user=owner)
     cards.member_card_issue(client=client, acting_user=owner)  # a second card later: no second welcome
     assert list(Coupon.objects.values_list("client_id", "template_id")) == [(client.pk, template.pk)]
+
+
+def test_a_spend_recorded_by_hand_moves_the_tier_at_once(in_alpha):
+    silver = tier_create(name="银卡", rank=2, acting_user=None)
+    tiers.tier_benefit_set(
+        tier=silver, price_percent=95, points_multiplier=Decimal(1), min_spend=100000, acting_user=None
+    )
+    client = a_client()
+    purchase_record(
+        client=client,
+        occurred_at=timezone.now(),
+        item_name="烫发",
+        amount=100000,
+        source=PurchaseSource.MANUAL,
+        reference="bill:9:1",
+    )
+    client.refresh_from_db()
+    assert client.tier == silver

@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 
 from apps.catalog import services as catalog
 from apps.core.errors import ServiceError
-from apps.crm.models import Client
+from apps.crm.models import Client, PurchaseSource
 from apps.crm.services.clients import client_create, purchase_record
 from apps.crm.services.tags import tier_create
 from apps.loyalty.errors import LoyaltyError
@@ -160,7 +160,14 @@ def test_evaluating_one_client_at_once_records_one_change(in_race):
     silver = tier_create(name="银卡", rank=1, acting_user=None)
     tiers.tier_benefit_set(tier=silver, price_percent=95, points_multiplier=1, min_spend=100000, acting_user=None)
     client = _client()
-    purchase_record(client=client, occurred_at=timezone.now(), item_name="Cut", amount=100000, reference="tier-race")
+    purchase_record(
+        client=client,
+        occurred_at=timezone.now(),
+        item_name="Cut",
+        amount=100000,
+        reference="tier-race",
+        source=PurchaseSource.IMPORT,  # history brought in: the threads below do the evaluating
+    )
     outcomes = _race(in_race, lambda i: tiers.tier_evaluate(client=client))
     changes = [o for o in outcomes if isinstance(o, TierChange)]
     assert len(changes) == 1, outcomes

@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 
 from apps.core.errors import ServiceError
 from apps.core.models import AuditEntry
-from apps.crm.models import Client
+from apps.crm.models import Client, PurchaseSource
 from apps.crm.services.clients import client_update, purchase_record
 from apps.crm.services.tags import tier_create
 from apps.loyalty.errors import LoyaltyError
@@ -54,7 +54,10 @@ def ladder(*, silver: int = 100000, gold: int = 500000, **extra):
 
 
 def spend(client, amount: int, at: datetime.datetime, ref: str) -> None:
-    purchase_record(client=client, occurred_at=at, item_name="Cut", amount=amount, reference=ref)
+    """Spending history brought in (an import): recording it evaluates nothing, the test does."""
+    purchase_record(
+        client=client, occurred_at=at, item_name="Cut", amount=amount, reference=ref, source=PurchaseSource.IMPORT
+    )
 
 
 def salon_settings(**values) -> None:

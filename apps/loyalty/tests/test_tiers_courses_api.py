@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 
 from apps.catalog import services as catalog
 from apps.core.db import salon_today
-from apps.crm.models import Client
+from apps.crm.models import Client, PurchaseSource
 from apps.crm.services.clients import client_update, purchase_record
 from apps.crm.services.tags import tier_create
 from apps.loyalty.models import (
@@ -128,7 +128,13 @@ def test_bad_benefits_are_field_errors(alpha, owner_api, body, field):
 def test_client_tier_progress_and_history(alpha, owner_api, desk_api, gold):
     with schema_context(alpha.schema):
         client = a_client()
-        purchase_record(client=client, occurred_at=datetime.datetime.now(datetime.UTC), item_name="Cut", amount=150000)
+        purchase_record(
+            client=client,
+            occurred_at=datetime.datetime.now(datetime.UTC),
+            item_name="Cut",
+            amount=150000,
+            source=PurchaseSource.IMPORT,  # history brought in: evaluated by the API call below
+        )
     # when the client is evaluated
     evaluated = post(desk_api, f"/api/v1/clients/{client.pk}/tier/evaluate/", {})
     assert evaluated.status_code == 200, evaluated.content

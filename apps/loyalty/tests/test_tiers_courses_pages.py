@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 
 from apps.catalog import services as catalog
 from apps.core.db import salon_today
-from apps.crm.models import Client
+from apps.crm.models import Client, PurchaseSource
 from apps.crm.services.clients import client_update, purchase_record
 from apps.crm.services.tags import tier_create
 from apps.loyalty.models import (
@@ -166,7 +166,13 @@ def test_the_front_desk_cannot_set_up_tiers(desk, ladder):
 def test_re_evaluating_every_client_now(owner, alpha, ladder, member):
     silver, _gold = ladder
     with schema_context(alpha.schema):
-        purchase_record(client=member, occurred_at=timezone.now(), item_name="Cut", amount=120000)
+        purchase_record(
+            client=member,
+            occurred_at=timezone.now(),
+            item_name="Cut",
+            amount=120000,
+            source=PurchaseSource.IMPORT,  # history brought in: the page evaluates it
+        )
     response = owner.post("/members/tiers/", follow=True)
     assert "1 clients evaluated: 1 upgraded, 0 downgraded." in html(response)
     with schema_context(alpha.schema):
@@ -176,7 +182,13 @@ def test_re_evaluating_every_client_now(owner, alpha, ladder, member):
 def test_a_clients_tier_page_shows_progress_and_history(owner, alpha, ladder, member):
     _silver, _gold = ladder
     with schema_context(alpha.schema):
-        purchase_record(client=member, occurred_at=timezone.now(), item_name="Cut", amount=150000)
+        purchase_record(
+            client=member,
+            occurred_at=timezone.now(),
+            item_name="Cut",
+            amount=150000,
+            source=PurchaseSource.IMPORT,  # history brought in: the page evaluates it
+        )
         tiers.tier_evaluate(client=member)
     page = html(owner.get(f"/members/clients/{member.pk}/tier/"))
     assert '<dd data-figure="figure">¥1,500.00</dd>' in page
@@ -208,7 +220,13 @@ def test_changing_a_tier_by_hand(owner, desk, alpha, ladder, member):
 def test_the_front_desk_may_evaluate_a_client(desk, alpha, ladder, member):
     _silver, _gold = ladder
     with schema_context(alpha.schema):
-        purchase_record(client=member, occurred_at=timezone.now(), item_name="Cut", amount=100000)
+        purchase_record(
+            client=member,
+            occurred_at=timezone.now(),
+            item_name="Cut",
+            amount=100000,
+            source=PurchaseSource.IMPORT,  # history brought in: the page evaluates it
+        )
     page = html(desk.post(f"/members/clients/{member.pk}/tier/", {"action": "evaluate"}, follow=True))
     assert "The client is now in 银卡." in page
     page = html(desk.post(f"/members/clients/{member.pk}/tier/", {"action": "evaluate"}, follow=True))
