@@ -3,12 +3,10 @@ salon made for the race and removed afterwards (alpha and beta keep their rolled
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from apps.catalog import services
@@ -16,63 +14,22 @@ from apps.catalog.errors import CatalogError
 from apps.catalog.models import Product, Service
 from apps.core.errors import ServiceError
 from apps.core.models import AuditEntry
-from tenants import provisioning
-from tenants.models import Domain, Salon
+from tests.races import race, salon_for_races
 
 THREADS = 6
 
 
-def _race(schema: str, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[Any] = [None] * THREADS
-
-    def run(index: int) -> None:
-        try:
-            with schema_context(schema):
-                barrier.wait()
-                outcomes[index] = work(index)
-        except Exception as exc:  # collected and asserted by the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
-
-
 @pytest.fixture
 def race_salon(two_salons: Any, django_db_blocker: Any) -> Iterator[str]:
-    from tenants.services import salon_signup
-
-    with django_db_blocker.unblock():
-        salon = salon_signup(
-            raw={
-                "salon_name": "Race salon",
-                "subdomain": "catalog-race",
-                "owner_name": "Racer",
-                "owner_email": "racer@catalog-race.test",
-                "owner_phone": "+8613900002299",
-                "password": "Race-pass-1",
-            }
-        ).salon
-        connection.set_schema_to_public()
-        try:
-            yield salon.schema_name
-        finally:
-            connection.set_schema_to_public()
-            Domain.objects.filter(tenant=salon).delete()
-            Salon.objects.filter(pk=salon.pk).delete()
-            provisioning.schema_drop(salon.schema_name)
+    with django_db_blocker.unblock(), salon_for_races("catalog-race") as schema:
+        yield schema
 
 
 def test_same_service_name_at_once_creates_exactly_one(race_salon):
     # when six people add the same service (differing only in case) at the same moment
-    outcomes = _race(
+    outcomes = race(
         race_salon,
+        THREADS,
         lambda i: services.service_create(
             name="Women's cut" if i % 2 else "WOMEN'S CUT", duration_minutes=45, price=100
         ),
@@ -91,7 +48,9 @@ def test_stock_counts_at_once_leave_an_unbroken_audit_chain(race_salon):
     with schema_context(race_salon):
         product = services.product_create(name="Shampoo", price=100, stock=10)
     # when six counts are entered at once
-    outcomes = _race(race_salon, lambda i: services.product_stock_set(product=product, stock=20 + i, acting_user=None))
+    outcomes = race(
+        race_salon, THREADS, lambda i: services.product_stock_set(product=product, stock=20 + i, acting_user=None)
+    )
     # then each count saw the figure the previous one left (the row is locked), and the last one stands
     assert all(isinstance(o, Product) for o in outcomes), outcomes
     with schema_context(race_salon):

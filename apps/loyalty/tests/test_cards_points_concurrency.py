@@ -4,12 +4,11 @@ made for the race and removed afterwards (alpha and beta keep their rolled-back 
 from __future__ import annotations
 
 import datetime
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from apps.core.errors import ServiceError
@@ -18,57 +17,16 @@ from apps.loyalty.models import MemberCard, PointsEntry, PointsEntryKind, Points
 from apps.loyalty.services import cards, points
 from apps.loyalty.services.top_up_rules import loyalty_settings_update
 from apps.loyalty.tests.helpers import a_client
-from tenants import provisioning
-from tenants.models import Domain, Salon
+from tests.races import race as run_race
+from tests.races import salon_for_races
 
 THREADS = 6
 
 
-def _race(schema: str, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[Any] = [None] * THREADS
-
-    def run(index: int) -> None:
-        try:
-            with schema_context(schema):
-                barrier.wait()
-                outcomes[index] = work(index)
-        except Exception as exc:  # collected and asserted by the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
-
-
 @pytest.fixture(scope="module")
 def race_salon(two_salons: Any, django_db_blocker: Any) -> Iterator[str]:
-    from tenants.services import salon_signup
-
-    with django_db_blocker.unblock():
-        salon = salon_signup(
-            raw={
-                "salon_name": "Points race",
-                "subdomain": "points-race",
-                "owner_name": "Racer",
-                "owner_email": "racer@points-race.test",
-                "owner_phone": "+8613900003399",
-                "password": "Race-pass-1",
-            }
-        ).salon
-        connection.set_schema_to_public()
-        try:
-            yield salon.schema_name
-        finally:
-            connection.set_schema_to_public()
-            Domain.objects.filter(tenant=salon).delete()
-            Salon.objects.filter(pk=salon.pk).delete()
-            provisioning.schema_drop(salon.schema_name)
+    with django_db_blocker.unblock(), salon_for_races("points-race") as schema:
+        yield schema
 
 
 @pytest.fixture
@@ -102,8 +60,9 @@ def test_redemptions_at_once_never_overdraw_the_points(race):
                 client=client, points=amount, kind=PointsEntryKind.EARN_REFERRAL, reference="", idempotency_key=key
             )
     # when six staff redeem 30 each at the same moment
-    outcomes = _race(
+    outcomes = run_race(
         race,
+        THREADS,
         lambda i: points.points_redeem(
             client=client, points=30, description="x", reference="", idempotency_key=f"race-r{i}", acting_user=None
         ),
@@ -123,7 +82,7 @@ def test_two_expiry_runs_at_once_expire_each_lot_once(race):
             client=client, points=70, kind=PointsEntryKind.EARN_REFERRAL, reference="", idempotency_key="race-exp"
         )
     later = datetime.date.today() + datetime.timedelta(days=400)
-    outcomes = _race(race, lambda i: points.points_expire(today=later))
+    outcomes = run_race(race, THREADS, lambda i: points.points_expire(today=later))
     assert sum(outcomes) == 1 and all(isinstance(o, int) for o in outcomes)
     with schema_context(race):
         assert list(PointsEntry.objects.filter(kind=PointsEntryKind.EXPIRE).values_list("points", flat=True)) == [-70]
@@ -134,7 +93,7 @@ def test_one_check_in_a_day_even_at_once(race):
     with schema_context(race):
         loyalty_settings_update(acting_user=None, check_in_points=2)
         client = a_client(name="签到", phone="13900000103")
-    outcomes = _race(race, lambda i: points.points_check_in(client=client, acting_user=None))
+    outcomes = run_race(race, THREADS, lambda i: points.points_check_in(client=client, acting_user=None))
     assert _codes(outcomes).count("already_checked_in") == THREADS - 1
     with schema_context(race):
         assert _agrees(client) == 2
@@ -143,7 +102,9 @@ def test_one_check_in_a_day_even_at_once(race):
 def test_one_card_number_goes_to_one_client_even_at_once(race):
     with schema_context(race):
         clients = [a_client(name=f"客{i}", phone=f"1390000020{i}") for i in range(THREADS)]
-    outcomes = _race(race, lambda i: cards.member_card_issue(client=clients[i], number="RACE-0001", acting_user=None))
+    outcomes = run_race(
+        race, THREADS, lambda i: cards.member_card_issue(client=clients[i], number="RACE-0001", acting_user=None)
+    )
     assert _codes(outcomes).count(LoyaltyError.DUPLICATE_CARD_NUMBER.value) == THREADS - 1
     with schema_context(race):
         (card,) = MemberCard.objects.filter(number="RACE-0001")
@@ -154,7 +115,7 @@ def test_one_card_number_goes_to_one_client_even_at_once(race):
 def test_one_card_per_client_even_at_once(race):
     with schema_context(race):
         client = a_client(name="一卡", phone="13900000301")
-    outcomes = _race(race, lambda i: cards.member_card_issue(client=client, acting_user=None))
+    outcomes = run_race(race, THREADS, lambda i: cards.member_card_issue(client=client, acting_user=None))
     assert _codes(outcomes).count(LoyaltyError.CARD_ALREADY_HELD.value) == THREADS - 1
     with schema_context(race):
         assert MemberCard.objects.filter(client=client).count() == 1

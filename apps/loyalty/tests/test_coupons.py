@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from apps.core.errors import ServiceError
@@ -38,6 +36,7 @@ from apps.loyalty.tests.coupon_helpers import (
 )
 from apps.loyalty.tests.helpers import a_client
 from tests.fixtures import make_staff, owner_of
+from tests.races import race, salon_for_races
 
 pytestmark = pytest.mark.usefixtures("salon_day")
 
@@ -579,53 +578,10 @@ def test_statistics_per_template(in_alpha, salon_day, owner):
 THREADS = 8
 
 
-def _race(schema: str, work) -> list:
-    barrier = threading.Barrier(THREADS)
-    outcomes: list = [None] * THREADS
-
-    def run(index: int) -> None:
-        try:
-            with schema_context(schema):
-                barrier.wait()
-                outcomes[index] = work(index)
-        except Exception as exc:  # collected and asserted by the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
-
-
 @pytest.fixture(scope="module")
 def race_salon(two_salons, django_db_blocker):
-    from tenants import provisioning
-    from tenants.models import Domain, Salon
-    from tenants.services import salon_signup
-
-    with django_db_blocker.unblock():
-        salon = salon_signup(
-            raw={
-                "salon_name": "Coupon race",
-                "subdomain": "coupon-race",
-                "owner_name": "Racer",
-                "owner_email": "racer@coupon-race.test",
-                "owner_phone": "+8613900002388",
-                "password": "Race-pass-1",
-            }
-        ).salon
-        connection.set_schema_to_public()
-        try:
-            yield salon.schema_name
-        finally:
-            connection.set_schema_to_public()
-            Domain.objects.filter(tenant=salon).delete()
-            Salon.objects.filter(pk=salon.pk).delete()
-            provisioning.schema_drop(salon.schema_name)
+    with django_db_blocker.unblock(), salon_for_races("coupon-race") as schema:
+        yield schema
 
 
 def test_concurrent_issues_never_pass_the_limit(race_salon):
@@ -634,7 +590,7 @@ def test_concurrent_issues_never_pass_the_limit(race_salon):
         template = a_template(max_issued=5, name="Opening week")
         people = [a_client(f"Racer {i}", f"1380000{i:04d}") for i in range(THREADS)]
     # when eight desks issue one each at the same moment
-    outcomes = _race(race_salon, lambda i: give(template, people[i], key=f"race:{i}"))
+    outcomes = race(race_salon, THREADS, lambda i: give(template, people[i], key=f"race:{i}"))
     # then exactly five are issued and three refused by name
     issued = [o for o in outcomes if isinstance(o, Coupon)]
     refusals = [o for o in outcomes if not isinstance(o, Coupon)]
@@ -649,7 +605,7 @@ def test_concurrent_issues_with_one_key_give_one_coupon(race_salon):
     with schema_context(race_salon):
         template = a_template(name="Welcome")
         client = a_client("Only one", "13900009999")
-    outcomes = _race(race_salon, lambda i: give(template, client, key="welcome:once"))
+    outcomes = race(race_salon, THREADS, lambda i: give(template, client, key="welcome:once"))
     assert all(isinstance(o, Coupon) for o in outcomes), outcomes
     assert len({o.pk for o in outcomes}) == 1
     with schema_context(race_salon):
@@ -661,8 +617,9 @@ def test_one_bulk_issue_submitted_at_once_issues_each_coupon_once(race_salon):
     with schema_context(race_salon):
         template = a_template(name="Spring list")
         people = [a_client(f"Bulk {i}", f"1390000{i:04d}") for i in range(3)]
-    outcomes = _race(
+    outcomes = race(
         race_salon,
+        THREADS,
         lambda i: coupons.coupons_issue_bulk(template=template, clients=people, acting_user=None, batch_key="spring"),
     )
     assert all(isinstance(o, int) for o in outcomes), outcomes

@@ -4,12 +4,10 @@ a card sold twice at once, a client's tier evaluated at once, a referral rewarde
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -30,57 +28,15 @@ from apps.loyalty.models import (
     Wallet,
 )
 from apps.loyalty.services import courses, referrals, tiers
-from tenants import provisioning
-from tenants.models import Domain, Salon
+from tests.races import race, salon_for_races
 
 THREADS = 8
 
 
-def _race(schema: str, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[Any] = [None] * THREADS
-
-    def run(index: int) -> None:
-        try:
-            with schema_context(schema):
-                barrier.wait()
-                outcomes[index] = work(index)
-        except Exception as exc:  # collected and asserted by the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
-
-
 @pytest.fixture(scope="module")
 def race_salon(two_salons: Any, django_db_blocker: Any) -> Iterator[str]:
-    from tenants.services import salon_signup
-
-    with django_db_blocker.unblock():
-        salon = salon_signup(
-            raw={
-                "salon_name": "Loyalty race",
-                "subdomain": "loyalty-race",
-                "owner_name": "Racer",
-                "owner_email": "racer@loyalty-race.test",
-                "owner_phone": "+8613900003399",
-                "password": "Race-pass-1",
-            }
-        ).salon
-        connection.set_schema_to_public()
-        try:
-            yield salon.schema_name
-        finally:
-            connection.set_schema_to_public()
-            Domain.objects.filter(tenant=salon).delete()
-            Salon.objects.filter(pk=salon.pk).delete()
-            provisioning.schema_drop(salon.schema_name)
+    with django_db_blocker.unblock(), salon_for_races("loyalty-race") as schema:
+        yield schema
 
 
 @pytest.fixture
@@ -109,8 +65,10 @@ def test_one_key_redeemed_by_eight_threads_uses_one_session(in_race):
     # given a card with 5 sessions
     card, service = _card_with(5, "Same key")
     # when eight requests redeem with the same key at the same moment
-    outcomes = _race(
-        in_race, lambda i: courses.course_session_redeem(card=card, service=service, idempotency_key="same-key:1")
+    outcomes = race(
+        in_race,
+        THREADS,
+        lambda i: courses.course_session_redeem(card=card, service=service, idempotency_key="same-key:1"),
     )
     # then every one of them got the one redemption
     assert all(isinstance(o, CourseRedemption) for o in outcomes), outcomes
@@ -123,8 +81,10 @@ def test_eight_keys_on_five_sessions_redeem_exactly_five(in_race):
     # given a card with 5 sessions
     card, service = _card_with(5, "Many keys")
     # when eight different redemptions arrive at once
-    outcomes = _race(
-        in_race, lambda i: courses.course_session_redeem(card=card, service=service, idempotency_key=f"many-keys:{i}")
+    outcomes = race(
+        in_race,
+        THREADS,
+        lambda i: courses.course_session_redeem(card=card, service=service, idempotency_key=f"many-keys:{i}"),
     )
     # then five succeed and three are refused by name
     done = [o for o in outcomes if isinstance(o, CourseRedemption)]
@@ -147,8 +107,10 @@ def test_selling_with_one_key_at_once_makes_one_card(in_race):
         name="Sale race", price=50000, validity_days=90, items=[catalog.CourseCardItemSpec(service=service, sessions=3)]
     )
     client = _client()
-    outcomes = _race(
-        in_race, lambda i: courses.course_card_sell(client=client, template=template, idempotency_key="bill:99:1")
+    outcomes = race(
+        in_race,
+        THREADS,
+        lambda i: courses.course_card_sell(client=client, template=template, idempotency_key="bill:99:1"),
     )
     assert all(isinstance(o, CourseCard) for o in outcomes), outcomes
     assert len({o.pk for o in outcomes}) == 1
@@ -168,7 +130,7 @@ def test_evaluating_one_client_at_once_records_one_change(in_race):
         reference="tier-race",
         source=PurchaseSource.IMPORT,  # history brought in: the threads below do the evaluating
     )
-    outcomes = _race(in_race, lambda i: tiers.tier_evaluate(client=client))
+    outcomes = race(in_race, THREADS, lambda i: tiers.tier_evaluate(client=client))
     changes = [o for o in outcomes if isinstance(o, TierChange)]
     assert len(changes) == 1, outcomes
     assert outcomes.count(None) == THREADS - 1
@@ -180,8 +142,8 @@ def test_a_referral_paid_twice_at_once_rewards_once(in_race):
     LoyaltySettings.objects.update_or_create(id=1, defaults={"referral_points": 200, "referral_bonus": 5000})
     referrer = _client(name="介绍人")
     friend = _client(name="朋友", referrer=referrer)
-    outcomes = _race(
-        in_race, lambda i: referrals.referral_reward_on_first_paid_visit(client=friend, reference=f"bill:{i}")
+    outcomes = race(
+        in_race, THREADS, lambda i: referrals.referral_reward_on_first_paid_visit(client=friend, reference=f"bill:{i}")
     )
     rewards = [o for o in outcomes if isinstance(o, ReferralReward)]
     assert len(rewards) == 1, outcomes

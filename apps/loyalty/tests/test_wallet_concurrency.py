@@ -4,11 +4,11 @@ made for the race and removed afterwards: 50 simultaneous payments against one w
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Sum
 from django_tenants.utils import schema_context
 
@@ -17,57 +17,15 @@ from apps.loyalty.errors import LoyaltyError
 from apps.loyalty.models import TopUpRule, Wallet, WalletEntry, WalletEntryKind
 from apps.loyalty.services import wallets
 from apps.loyalty.tests.helpers import a_client
-from tenants import provisioning
-from tenants.models import Domain, Salon
+from tests.races import race, salon_for_races
 
 THREADS = 50
 
 
-def _race(schema: str, count: int, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(count)
-    outcomes: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            with schema_context(schema):
-                barrier.wait(timeout=60)
-                outcomes[index] = work(index)
-        except Exception as exc:  # collected and asserted by the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
-
-
 @pytest.fixture
 def race_salon(two_salons: Any, django_db_blocker: Any) -> Iterator[str]:
-    from tenants.services import salon_signup
-
-    with django_db_blocker.unblock():
-        salon = salon_signup(
-            raw={
-                "salon_name": "Wallet race",
-                "subdomain": "wallet-race",
-                "owner_name": "Racer",
-                "owner_email": "racer@wallet-race.test",
-                "owner_phone": "+8613900003399",
-                "password": "Race-pass-1",
-            }
-        ).salon
-        connection.set_schema_to_public()
-        try:
-            yield salon.schema_name
-        finally:
-            connection.set_schema_to_public()
-            Domain.objects.filter(tenant=salon).delete()
-            Salon.objects.filter(pk=salon.pk).delete()
-            provisioning.schema_drop(salon.schema_name)
+    with django_db_blocker.unblock(), salon_for_races("wallet-race") as schema:
+        yield schema
 
 
 def test_fifty_payments_at_once_never_overdraw(race_salon):
@@ -78,7 +36,7 @@ def test_fifty_payments_at_once_never_overdraw(race_salon):
         wallets.wallet_top_up(client=client, amount=100000, idempotency_key="top-up")
 
     # when 50 cashiers take ¥30 at the same moment (¥1,500 asked for in all)
-    outcomes = _race(
+    outcomes = race(
         race_salon,
         THREADS,
         lambda i: wallets.wallet_debit(client=client, amount=3000, idempotency_key=f"bill:{i}"),
@@ -110,7 +68,7 @@ def test_the_same_payment_sent_fifty_times_at_once_is_applied_once(race_salon):
         wallets.wallet_top_up(client=client, amount=10000, idempotency_key="top-up")
 
     # when a flaky network delivers one ¥30 payment 50 times at once
-    outcomes = _race(
+    outcomes = race(
         race_salon,
         THREADS,
         lambda i: wallets.wallet_debit(client=client, amount=3000, idempotency_key="bill:7:stored-value"),
