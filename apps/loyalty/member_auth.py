@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import auth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -42,13 +43,28 @@ def _keep_alive(request: HttpRequest) -> None:
 
 
 def member_session_start(request: HttpRequest, client: Client) -> None:
-    """Sign ``client`` in: a new session key (no fixation), then the member keys."""
+    """Sign ``client`` in: a new session key (no fixation), then the member keys. A staff member signed in
+    in the same browser is signed out first: one browser, one person, and the staff session must not take
+    on the member session's 30-day life."""
+    if request.session.get(auth.SESSION_KEY):
+        auth.logout(request)
     request.session.cycle_key()
     for key in (PENDING_PHONE_KEY, SENT_AT_KEY):
         request.session.pop(key, None)
     request.session[CLIENT_KEY] = client.pk
     request.session[SCHEMA_KEY] = current_schema()
     _keep_alive(request)
+
+
+def member_session_drop_on_staff_login(sender: Any, request: HttpRequest | None = None, **_kwargs: Any) -> None:
+    """A staff sign-in ends any member session in that browser (``user_logged_in`` receiver), and the
+    session goes back to the staff expiry."""
+    if request is None or not hasattr(request, "session"):
+        return
+    if request.session.get(CLIENT_KEY) is not None:
+        for key in (CLIENT_KEY, SCHEMA_KEY, SEEN_KEY, PENDING_PHONE_KEY, SENT_AT_KEY):
+            request.session.pop(key, None)
+        request.session.set_expiry(None)
 
 
 def member_session_end(request: HttpRequest) -> None:

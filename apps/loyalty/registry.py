@@ -119,6 +119,11 @@ def _tier_on_spend(line: PurchaseLine) -> None:
 
 
 def register() -> None:
+    from django.contrib.auth.signals import user_logged_in
+
+    from apps.loyalty.member_auth import member_session_drop_on_staff_login
+
+    user_logged_in.connect(member_session_drop_on_staff_login, dispatch_uid="loyalty_member_session_drop")
     _register_merge_participants()
     purchase_hook_register(_tier_on_spend)
     # Stored value, points and their ledgers are financial records: an erasure keeps them (the client row

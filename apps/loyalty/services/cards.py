@@ -181,7 +181,11 @@ def _change(card: MemberCard, *, change: str, to: str, reason: str) -> tuple[Wal
         raise loyalty_error(LoyaltyError.INVALID_CARD_TRANSITION)
     card.status = to
     card.status_changed_at = timezone.now()
-    card.status_reason = reason
+    # Keep why the card changed before (a loss report) when it changes again (a reissue): both are history.
+    if card.status_reason and reason:
+        card.status_reason = f"{card.status_reason}; {reason}"[: MemberCard._meta.get_field("status_reason").max_length]
+    else:
+        card.status_reason = reason or card.status_reason
     card.save(update_fields=["status", "status_changed_at", "status_reason"])
     return wallet, card, before
 

@@ -173,9 +173,9 @@ def test_reissue_moves_the_balance_to_a_new_number(owner):
     cards.member_card_report_lost(card=old, reason="丢了", acting_user=owner)
     # when it is reissued (补办)
     new = cards.member_card_reissue(card=old, number="new 0002", reason="补办", acting_user=owner)
-    # then the old card is replaced by the new one, which has the same type and expiry
+    # then the old card is replaced by the new one, which has the same type and expiry; why it was lost stays
     old.refresh_from_db()
-    assert (old.status, old.replaced_by, old.status_reason) == (CardStatus.REPLACED, new, "补办")
+    assert (old.status, old.replaced_by, old.status_reason) == (CardStatus.REPLACED, new, "丢了; 补办")
     assert (new.number, new.status, new.card_type, new.expires_on) == ("NEW0002", CardStatus.ACTIVE, "virtual", expiry)
     wallet = Wallet.objects.get(client=client)
     assert (wallet.current_card, wallet.balance) == (new, 50000)

@@ -42,7 +42,7 @@ from apps.loyalty.services import wallets
 from apps.loyalty.tests.helpers import a_client, top_up_rule
 from apps.messaging import sms
 from apps.messaging.models import OneTimeCode
-from tests.fixtures import logged_in_client
+from tests.fixtures import PASSWORD, logged_in_client
 
 PHONE = "13800138000"
 E164 = "+8613800138000"
@@ -406,6 +406,32 @@ def test_staff_and_member_sessions_give_no_access_to_each_other(alpha, django_ca
     clients = member.get("/clients/")
     assert clients.status_code == 302 and clients["Location"].startswith("/login/")
     assert member.get("/members/").status_code == 302
+
+
+def test_one_browser_is_one_person_staff_or_member(alpha, django_capture_on_commit_callbacks):
+    from django.conf import settings
+
+    from apps.loyalty.member_auth import CLIENT_KEY
+
+    def session():  # sessions are stored in the salon's schema
+        with schema_context(alpha.schema):
+            store = browser.session
+            return dict(store.items()), store.get_expiry_age()
+
+    with schema_context(alpha.schema):
+        a_client(phone=PHONE)
+    # a member signing in where the owner was signed in signs the owner out
+    browser = logged_in_client(alpha, alpha.owner_username)
+    _ask_code(browser, PHONE, django_capture_on_commit_callbacks)
+    assert browser.post("/member/login/code/", {"code": _texted_code()})["Location"] == "/member/"
+    data, age = session()
+    assert CLIENT_KEY in data and "_auth_user_id" not in data and age == 30 * 24 * 3600
+    assert browser.get("/members/")["Location"].startswith("/login/")
+    # and the owner signing in again ends the member session, with the staff expiry back
+    assert browser.post("/login/", {"username": alpha.owner_username, "password": PASSWORD}).status_code == 302
+    data, age = session()
+    assert CLIENT_KEY not in data and "_auth_user_id" in data and age == settings.SESSION_COOKIE_AGE
+    assert browser.get("/member/")["Location"] == "/member/login/"
 
 
 def test_a_client_merged_away_loses_the_member_centre(alpha, django_capture_on_commit_callbacks):
