@@ -16,3 +16,14 @@ def top_up_rule(pay: int, bonus: int, **extra: Any) -> Any:
 
     # The rule services arrive with the staff pages; until then rules are rows.
     return TopUpRule.objects.create(pay_amount=pay, bonus_amount=bonus, **extra)
+
+
+def api_client(info: Any, username: str) -> Any:
+    """The API as ``username`` of the salon ``info``, with a bearer token, asking for English messages."""
+    from django.test import Client as HttpClient
+
+    from tests.fixtures import api_token
+
+    return HttpClient(
+        HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}", HTTP_ACCEPT_LANGUAGE="en"
+    )

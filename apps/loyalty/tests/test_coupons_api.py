@@ -18,34 +18,28 @@ from apps.loyalty.tests.coupon_helpers import (
     give,
     salon_day_fixture,  # noqa: F401  (registers the salon_day fixture)
 )
-from apps.loyalty.tests.helpers import a_client
-from tests.fixtures import api_token, make_staff
+from apps.loyalty.tests.helpers import a_client, api_client
+from tests.fixtures import make_staff
 
 pytestmark = pytest.mark.usefixtures("salon_day")
 JSON = "application/json"
 
 
-def api(info, username: str) -> Client:
-    return Client(
-        HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}", HTTP_ACCEPT_LANGUAGE="en"
-    )
-
-
 @pytest.fixture
 def owner_api(alpha) -> Client:
-    return api(alpha, alpha.owner_username)
+    return api_client(alpha, alpha.owner_username)
 
 
 @pytest.fixture
 def desk_api(alpha) -> Client:
     make_staff(alpha, role="front_desk", username="desk")
-    return api(alpha, "desk")
+    return api_client(alpha, "desk")
 
 
 @pytest.fixture
 def tech_api(alpha) -> Client:
     make_staff(alpha, role="technician", username="tech")
-    return api(alpha, "tech")
+    return api_client(alpha, "tech")
 
 
 def test_template_crud(alpha, owner_api, tech_api):
@@ -284,7 +278,7 @@ def test_another_salon_cannot_reach_these_coupons(alpha, beta, desk_api):
         template = a_template()
         coupon = give(template, client)
         rule = coupon_rule_create(template=template, trigger="birthday", acting_user=None)
-    beta_api = api(beta, beta.owner_username)
+    beta_api = api_client(beta, beta.owner_username)
     assert beta_api.get(f"/api/v1/coupon-templates/{template.pk}/").status_code == 404
     assert beta_api.get(f"/api/v1/coupon-templates/{template.pk}/stats/").status_code == 404
     assert beta_api.get(f"/api/v1/coupon-rules/{rule.pk}/").status_code == 404

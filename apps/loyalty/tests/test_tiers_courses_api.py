@@ -26,31 +26,25 @@ from apps.loyalty.models import (
 )
 from apps.loyalty.services import courses, tiers
 from apps.loyalty.services._common import redemption_code_send
-from apps.loyalty.tests.helpers import a_client
-from tests.fixtures import api_token, make_staff
-
-
-def api(info, username: str) -> HttpClient:
-    return HttpClient(
-        HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}", HTTP_ACCEPT_LANGUAGE="en"
-    )
+from apps.loyalty.tests.helpers import a_client, api_client
+from tests.fixtures import make_staff
 
 
 @pytest.fixture
 def owner_api(alpha) -> HttpClient:
-    return api(alpha, alpha.owner_username)
+    return api_client(alpha, alpha.owner_username)
 
 
 @pytest.fixture
 def desk_api(alpha) -> HttpClient:
     make_staff(alpha, role="front_desk", username="desk")
-    return api(alpha, "desk")
+    return api_client(alpha, "desk")
 
 
 @pytest.fixture
 def tech_api(alpha) -> HttpClient:
     make_staff(alpha, role="technician", username="tech")
-    return api(alpha, "tech")
+    return api_client(alpha, "tech")
 
 
 @pytest.fixture
@@ -367,7 +361,7 @@ def test_another_salons_ids_are_not_found(alpha, beta, card, facial, gold):
     with schema_context(alpha.schema):
         used = courses.course_session_redeem(card=card, service=facial, idempotency_key="k1")
         client_update(client=card.client, tier=gold, acting_user=None)
-    beta_api = api(beta, beta.owner_username)
+    beta_api = api_client(beta, beta.owner_username)
     for url in (
         f"/api/v1/clients/{card.client_id}/tier/",
         f"/api/v1/clients/{card.client_id}/course-cards/",

@@ -4,28 +4,18 @@ top-up rules and settings; permissions, bad input and isolation between salons."
 from __future__ import annotations
 
 import pytest
-from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
 from apps.core.models import AuditEntry
 from apps.loyalty.models import LoyaltySettings, TopUpRule, Wallet, WalletEntry
 from apps.loyalty.services import wallets
-from apps.loyalty.tests.helpers import a_client, top_up_rule
-from tests.fixtures import api_token, make_staff
-
-
-def _api(info, username):
-    from apps.core.models import User
-    from apps.core.services import user_set_language
-
-    with schema_context(info.schema):
-        user_set_language(user=User.objects.get(username=username), language="en")
-    return HttpClient(HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}")
+from apps.loyalty.tests.helpers import a_client, api_client, top_up_rule
+from tests.fixtures import make_staff
 
 
 @pytest.fixture
 def owner_api(alpha):
-    return _api(alpha, alpha.owner_username)
+    return api_client(alpha, alpha.owner_username)
 
 
 @pytest.fixture
@@ -74,7 +64,7 @@ def test_refund_quote_and_refund(owner_api, member, alpha):
 
 def test_front_desk_reads_but_cannot_refund_or_adjust(alpha, member):
     make_staff(alpha, role="front_desk", username="desk")
-    desk = _api(alpha, "desk")
+    desk = api_client(alpha, "desk")
     assert desk.get(f"/api/v1/clients/{member.pk}/wallet/").status_code == 200
     refused = desk.post(
         f"/api/v1/clients/{member.pk}/wallet/refund/",
@@ -172,7 +162,7 @@ def test_settings_read_and_changed(owner_api, alpha):
 
 
 def test_another_salon_sees_nothing(beta, member):
-    beta_api = _api(beta, beta.owner_username)
+    beta_api = api_client(beta, beta.owner_username)
     assert beta_api.get(f"/api/v1/clients/{member.pk}/wallet/").status_code == 404
     assert beta_api.get(f"/api/v1/clients/{member.pk}/wallet/refund-quote/").status_code == 404
     with schema_context(beta.schema):
