@@ -110,7 +110,7 @@ def _owner():  # type: ignore[no-untyped-def]
 
 def loyalty_all(run: LoyaltyRun, *, wallets_count: int, payments: int) -> None:
     from apps.loyalty.models import Wallet
-    from apps.loyalty.services import cards, wallets
+    from apps.loyalty.services import cards, wallet_refunds
 
     tenant_db.set_schema_to_public()
     salon = services.salon_signup(raw=signup_raw(LOYALTY_SUBDOMAIN)).salon
@@ -147,7 +147,7 @@ def loyalty_all(run: LoyaltyRun, *, wallets_count: int, payments: int) -> None:
         run.quote_entries = wallet.entries.count()
         for _ in range(30):
             t0 = time.perf_counter()
-            wallets.wallet_refund_quote(wallet)
+            wallet_refunds.wallet_refund_quote(wallet)
             run.quote_ms.append((time.perf_counter() - t0) * 1000)
 
 

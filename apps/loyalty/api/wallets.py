@@ -19,6 +19,7 @@ from apps.crm.models import Client
 from apps.loyalty import selectors
 from apps.loyalty.models import LoyaltySettings, TopUpRule, Wallet, WalletEntry
 from apps.loyalty.services import top_up_rules as rule_services
+from apps.loyalty.services import wallet_refunds as refund_services
 from apps.loyalty.services import wallets as wallet_services
 from apps.loyalty.services._common import loyalty_settings
 
@@ -116,10 +117,10 @@ class RefundQuoteView(GenericAPIView):
     def get(self, request: Request, pk: int) -> Response:
         client = active_client(pk)
         wallet = Wallet.objects.filter(client=client).first() or Wallet(client=client)
-        return Response(_quote(wallet_services.wallet_refund_quote(wallet)))
+        return Response(_quote(refund_services.wallet_refund_quote(wallet)))
 
 
-def _quote(quote: wallet_services.RefundQuote) -> dict[str, Any]:
+def _quote(quote: refund_services.RefundQuote) -> dict[str, Any]:
     return {
         "refundable_principal": quote.refundable_principal,
         "forfeited_bonus": quote.forfeited_bonus,
@@ -147,7 +148,7 @@ class WalletRefundView(GenericAPIView):
         client = active_client(pk)
         data = RefundSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = wallet_services.wallet_refund(client=client, acting_user=acting_user(request), **data.validated_data)
+        result = refund_services.wallet_refund(client=client, acting_user=acting_user(request), **data.validated_data)
         return Response(
             {
                 **_quote(result.quote),

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from apps.core.errors import ServiceError
 from apps.loyalty.models import ConsumptionOrder, LoyaltySettings, TopUpRule, Wallet, WalletEntry
-from apps.loyalty.services import wallets
+from apps.loyalty.services import wallet_refunds, wallets
 from apps.loyalty.tests.helpers import a_client
 from tests.fixtures import owner_of
 
@@ -34,7 +34,7 @@ def _check_invariants(wallet: Wallet) -> None:
     assert wallet.principal >= 0 and wallet.bonus >= 0
     sums = WalletEntry.objects.filter(wallet=wallet).aggregate(p=Sum("principal_delta"), b=Sum("bonus_delta"))
     assert ((sums["p"] or 0), (sums["b"] or 0)) == (wallet.principal, wallet.bonus)
-    quote = wallets.wallet_refund_quote(wallet)
+    quote = wallet_refunds.wallet_refund_quote(wallet)
     assert 0 <= quote.refundable_principal <= wallet.principal
     assert quote.forfeited_bonus == wallet.bonus
     assert quote.refundable_principal + quote.forfeited_principal == wallet.principal
@@ -78,8 +78,8 @@ def test_random_sequences_keep_the_wallet_sound(in_alpha, order):
                         elif kind == "refund":
                             wallet = Wallet.objects.get(client=client) if Wallet.objects.filter(client=client) else None
                             if wallet is not None:
-                                before = wallets.wallet_refund_quote(wallet)
-                                result = wallets.wallet_refund(
+                                before = wallet_refunds.wallet_refund_quote(wallet)
+                                result = wallet_refunds.wallet_refund(
                                     client=client, idempotency_key=key, reason="moving away", acting_user=owner
                                 )
                                 refunded = -result.refund.amount if result.refund else 0

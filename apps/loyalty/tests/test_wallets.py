@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from apps.core.errors import ServiceError
 from apps.loyalty.errors import LoyaltyError
 from apps.loyalty.models import ConsumptionOrder, LoyaltySettings, Wallet, WalletEntry, WalletEntryKind
-from apps.loyalty.services import wallets
+from apps.loyalty.services import wallet_refunds, wallets
 from apps.loyalty.tests.helpers import a_client, top_up_rule
 
 
@@ -97,7 +97,7 @@ def test_refund_quote_follows_the_prepaid_card_rule(in_alpha):
     wallets.wallet_top_up(client=client, amount=100000, idempotency_key="t")
     wallets.wallet_debit(client=client, amount=60000, idempotency_key="p")
     # then 600 × 1000/1200 = 500 of principal counts as used; 500 is refundable and the ¥100 bonus left is forfeited
-    quote = wallets.wallet_refund_quote(Wallet.objects.get(client=client))
+    quote = wallet_refunds.wallet_refund_quote(Wallet.objects.get(client=client))
     assert (quote.refundable_principal, quote.forfeited_bonus, quote.forfeited_principal) == (50000, 10000, 0)
     assert any("500.00" in line for line in quote.working)
 

@@ -20,6 +20,7 @@ from apps.loyalty import selectors
 from apps.loyalty.forms.wallets import LoyaltySettingsForm, TopUpRuleForm, WalletAdjustForm, WalletRefundForm
 from apps.loyalty.models import LoyaltySettings, TopUpRule, Wallet
 from apps.loyalty.services import top_up_rules as rule_services
+from apps.loyalty.services import wallet_refunds as refund_services
 from apps.loyalty.services import wallets as wallet_services
 from apps.loyalty.services._common import loyalty_settings
 
@@ -56,11 +57,11 @@ def wallet_refund(request: HttpRequest, pk: int) -> HttpResponse:
     """The refund quote with its working; confirming pays out the refundable principal (退卡)."""
     client = member_client(pk)
     wallet = Wallet.objects.filter(client=client).first()
-    quote = wallet_services.wallet_refund_quote(wallet) if wallet is not None else None
+    quote = refund_services.wallet_refund_quote(wallet) if wallet is not None else None
     form = WalletRefundForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
     if request.method == "POST" and form.is_valid():
         try:
-            result = wallet_services.wallet_refund(
+            result = refund_services.wallet_refund(
                 client=client,
                 idempotency_key=f"refund:{form.cleaned_data['idempotency_key']}",
                 reason=form.cleaned_data["reason"],
