@@ -343,7 +343,7 @@ def test_card_reported_lost_blocks_payments_until_reissued(
     manager.reload()
     expect(_header(manager, "Stored value")).to_have_text("¥400.00")
     assert db_run(_in_salon, subdomain, _cards, client_id) == [
-        ("VIP0001", "replaced", "VIP0002", "Replaces the lost card"),
+        ("VIP0001", "replaced", "VIP0002", "Client phoned: lost at the gym; Replaces the lost card"),
         ("VIP0002", "active", None, ""),
     ]
     assert db_run(_in_salon, subdomain, _wallet, client_id) == {
