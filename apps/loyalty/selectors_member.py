@@ -12,8 +12,8 @@ from django.db.models import Min, Prefetch, Q, QuerySet, Sum, prefetch_related_o
 
 from apps.catalog.models import Product, Service
 from apps.core.crypto import search_hash
-from apps.core.db import salon_timezone, salon_today
-from apps.crm.models import Client, MembershipTier, PurchaseKind, PurchaseLine
+from apps.core.db import salon_today
+from apps.crm.models import Client, MembershipTier
 from apps.loyalty.models import (
     Coupon,
     CouponStatus,
@@ -21,10 +21,8 @@ from apps.loyalty.models import (
     CourseCardBalance,
     CourseCardStatus,
     CourseRedemption,
-    LoyaltySettings,
     MemberCard,
     PointsEntry,
-    PointsEntryKind,
     PointsLot,
     TierBasis,
     TierBenefit,
@@ -32,7 +30,7 @@ from apps.loyalty.models import (
     WalletEntry,
 )
 from apps.loyalty.models.cards import CURRENT
-from apps.loyalty.models.points import EARNING_KINDS
+from apps.loyalty.selectors_tiers import tier_progress as staff_tier_progress
 
 # Points that expire within this many days are pointed out on the home page.
 EXPIRING_SOON_DAYS = 30
@@ -119,61 +117,18 @@ class MemberHome:
         return mask_card_number(self.card.number) if self.card is not None else ""
 
 
-def _settings() -> LoyaltySettings:
-    # A read must not write: the defaults stand in until the salon saves its settings.
-    return LoyaltySettings.objects.filter(id=1).first() or LoyaltySettings()
-
-
-def year_start(today: datetime.date) -> datetime.datetime:
-    """The start of the rolling 12 months that end today: midnight, salon time, of this date a year ago."""
-    try:
-        day = today.replace(year=today.year - 1)
-    except ValueError:  # 29 February
-        day = today.replace(year=today.year - 1, day=28)
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=salon_timezone())
-
-
-def tier_figure(client: Client, *, basis: str, today: datetime.date) -> int:
-    """Spend (fen) or points earned over the last 12 months, the figure tiers follow (LOY-1).
-
-    Spend is the consumption history less refunds; buying stored value is not spend (what it pays
-    for is recorded when it is used). Points are those earned, less earnings reversed."""
-    since = year_start(today)
-    if basis == TierBasis.POINTS:
-        kinds = [*EARNING_KINDS, PointsEntryKind.EARN_REVERSAL]
-        total = PointsEntry.objects.filter(wallet__client=client, kind__in=kinds, created_at__gte=since).aggregate(
-            total=Sum("points", default=0)
-        )["total"]
-    else:
-        total = (
-            PurchaseLine.objects.filter(client=client, occurred_at__gte=since)
-            .exclude(kind=PurchaseKind.TOP_UP)
-            .aggregate(total=Sum("amount", default=0))["total"]
-        )
-    return max(int(total), 0)
-
-
-def tier_progress(client: Client, *, today: datetime.date) -> TierProgress:
-    """The next tier is the lowest-ranked one above the client's that is reached automatically by a
-    threshold on the salon's basis; None at the top."""
-    basis = _settings().tier_basis
-    threshold = "benefit__min_points" if basis == TierBasis.POINTS else "benefit__min_spend"
-    higher = MembershipTier.objects.filter(benefit__is_automatic=True, **{f"{threshold}__gt": 0})
-    if client.tier is not None:
-        higher = higher.filter(rank__gt=client.tier.rank)
-    next_tier = higher.select_related("benefit").order_by("rank").first()
-    next_threshold = None
-    if next_tier is not None:
-        benefit = next_tier.benefit
-        next_threshold = benefit.min_points if basis == TierBasis.POINTS else benefit.min_spend
+def tier_progress(client: Client) -> TierProgress:
+    """The client's tier, its benefits, and the way to the next one: the same figure and ladder the tier
+    evaluation uses (``selectors_tiers.tier_progress``), so the member sees what the salon sees."""
+    progress = staff_tier_progress(client)
     current_benefit = getattr(client.tier, "benefit", None) if client.tier is not None else None
     return TierProgress(
         tier=client.tier,
         benefit=current_benefit,
-        basis=basis,
-        figure=tier_figure(client, basis=basis, today=today),
-        next_tier=next_tier,
-        next_threshold=next_threshold,
+        basis=progress.basis,
+        figure=progress.figure,
+        next_tier=progress.next_tier,
+        next_threshold=progress.next_threshold,
     )
 
 
@@ -205,7 +160,7 @@ def member_home(client: Client) -> MemberHome:
         card=card,
         expiring_points=int(expiring["points"] or 0),  # type: ignore[call-overload]
         expiring_on=expiring["first"],  # type: ignore[arg-type]
-        tier=tier_progress(client, today=today),
+        tier=tier_progress(client),
         coupons_usable=_usable_coupons(client, today).count(),
         course_cards_usable=CourseCard.objects.filter(
             client=client, status=CourseCardStatus.ACTIVE, expires_on__gte=today
