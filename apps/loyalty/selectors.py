@@ -33,6 +33,13 @@ class AccountHeader:
         return self.principal + self.bonus
 
 
+def member_client(pk: int) -> Client:
+    """The active client whose member account a page or an endpoint names (404 otherwise)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(Client.objects.select_related("tier"), pk=pk, is_active=True)
+
+
 def account_header(client: Client) -> AccountHeader:
     """Balances and the current card, without opening a wallet for a client who has none."""
     wallet = Wallet.objects.filter(client=client).only("principal", "bonus", "points").first()

@@ -16,8 +16,8 @@ from rest_framework.response import Response
 
 from apps.core.permissions import HasRolePermission, acting_user
 from apps.loyalty import selectors_cards
-from apps.loyalty.api.wallets import active_client
 from apps.loyalty.models import CardStatus, CardType, MemberCard
+from apps.loyalty.selectors import member_client
 from apps.loyalty.services import cards as card_services
 
 
@@ -60,12 +60,12 @@ class ClientCardsView(GenericAPIView):
     serializer_class = MemberCardSerializer
 
     def get(self, request: Request, pk: int) -> Response:
-        page = self.paginate_queryset(selectors_cards.client_cards(active_client(pk)).select_related("client"))
+        page = self.paginate_queryset(selectors_cards.client_cards(member_client(pk)).select_related("client"))
         return self.get_paginated_response(MemberCardSerializer(page, many=True).data)
 
     @extend_schema(request=IssueSerializer, responses={201: MemberCardSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = member_client(pk)
         data = IssueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         card = card_services.member_card_issue(client=client, acting_user=acting_user(request), **data.validated_data)

@@ -21,7 +21,6 @@ from apps.catalog.models import Product, Service
 from apps.core.permissions import HasRolePermission, acting_user
 from apps.crm.models import Client, MembershipTier, Tag
 from apps.loyalty import selectors_coupons as selectors
-from apps.loyalty.api.wallets import active_client
 from apps.loyalty.models import (
     Coupon,
     CouponIssueRule,
@@ -30,6 +29,7 @@ from apps.loyalty.models import (
     CouponSource,
     CouponTemplate,
 )
+from apps.loyalty.selectors import member_client
 from apps.loyalty.services import coupon_rules as rule_services
 from apps.loyalty.services import coupon_templates as template_services
 from apps.loyalty.services import coupons as coupon_services
@@ -297,7 +297,7 @@ class ClientCouponsView(GenericAPIView):
     serializer_class = CouponSerializer
 
     def get(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = member_client(pk)
         state = request.query_params.get("status") or None
         if state is not None and state not in selectors.COUPON_STATES:
             raise serializers.ValidationError({"status": [f"One of: {', '.join(selectors.COUPON_STATES)}."]})
@@ -306,7 +306,7 @@ class ClientCouponsView(GenericAPIView):
 
     @extend_schema(request=CouponIssueSerializer, responses=CouponSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = member_client(pk)
         data = CouponIssueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         coupon = coupon_services.coupon_issue(
@@ -385,7 +385,7 @@ class ClientCouponsBestView(GenericAPIView):
         )
     )
     def post(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = member_client(pk)
         data = BillSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         lines = _draft_lines(data.validated_data["lines"])

@@ -16,8 +16,9 @@ from apps.catalog.models import CourseCardTemplate, Service
 from apps.core.models import Location, User
 from apps.core.permissions import HasRolePermission, acting_user
 from apps.loyalty import selectors_courses as selectors
-from apps.loyalty.api.wallets import CourseCardBalanceSerializer, active_client
+from apps.loyalty.api.wallets import CourseCardBalanceSerializer
 from apps.loyalty.models import CourseCard, CourseRedemption
+from apps.loyalty.selectors import member_client
 from apps.loyalty.services import courses as course_services
 from apps.loyalty.services._common import Verification, redemption_code_check
 
@@ -90,12 +91,12 @@ class ClientCourseCardsView(GenericAPIView):
 
     @extend_schema(responses=CourseCardSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
-        page = self.paginate_queryset(selectors.course_cards_of(active_client(pk)))
+        page = self.paginate_queryset(selectors.course_cards_of(member_client(pk)))
         return self.get_paginated_response(CourseCardSerializer(page, many=True).data)
 
     @extend_schema(responses={201: CourseCardSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = member_client(pk)
         data = SaleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         card = course_services.course_card_sell(client=client, acting_user=acting_user(request), **data.validated_data)

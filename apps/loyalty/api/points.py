@@ -15,8 +15,8 @@ from rest_framework.response import Response
 
 from apps.core.permissions import HasRolePermission, acting_user
 from apps.loyalty import selectors, selectors_points
-from apps.loyalty.api.wallets import active_client
 from apps.loyalty.models import PointsEntry, PointsLot
+from apps.loyalty.selectors import member_client
 from apps.loyalty.services import _common
 from apps.loyalty.services import points as points_services
 
@@ -73,7 +73,7 @@ class ClientPointsView(GenericAPIView):
         )
     )
     def get(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = member_client(pk)
         balance = selectors.account_header(client).points
         page = self.paginate_queryset(selectors_points.points_entries(client))
         ledger = self.get_paginated_response(PointsEntrySerializer(page, many=True).data).data
@@ -130,7 +130,7 @@ class RedeemView(GenericAPIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = member_client(pk)
         data = RedeemSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -167,7 +167,7 @@ class CheckInView(GenericAPIView):
 
     @extend_schema(request=None, responses={201: PointsEntrySerializer})
     def post(self, request: Request, pk: int) -> Response:
-        entry = points_services.points_check_in(client=active_client(pk), acting_user=acting_user(request))
+        entry = points_services.points_check_in(client=member_client(pk), acting_user=acting_user(request))
         return Response(PointsEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -186,7 +186,7 @@ class PointsAdjustView(GenericAPIView):
 
     @extend_schema(request=PointsAdjustSerializer, responses={201: PointsEntrySerializer})
     def post(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = member_client(pk)
         data = PointsAdjustSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = points_services.points_adjust(client=client, acting_user=acting_user(request), **data.validated_data)
@@ -210,7 +210,7 @@ class RedemptionCodeView(GenericAPIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        _common.redemption_code_send(client=active_client(pk))
+        _common.redemption_code_send(client=member_client(pk))
         return Response(
             {"detail": _("A code was sent to the client's phone."), "expires_in": settings.ONE_TIME_CODE_TTL_SECONDS},
             status=status.HTTP_202_ACCEPTED,

@@ -15,8 +15,8 @@ from rest_framework.response import Response
 
 from apps.core.permissions import HasRolePermission, acting_user
 from apps.crm.models import MembershipTier
-from apps.loyalty.api.wallets import active_client
 from apps.loyalty.models import TierBenefit, TierChange
+from apps.loyalty.selectors import member_client
 from apps.loyalty.selectors_tiers import tier_history, tier_progress
 from apps.loyalty.services import tiers as tier_services
 
@@ -117,7 +117,7 @@ class ClientTierView(GenericAPIView):
         )
     )
     def get(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = member_client(pk)
         progress = tier_progress(client)
         return Response(
             {
@@ -136,7 +136,7 @@ class ClientTierView(GenericAPIView):
 
     @extend_schema(responses={201: TierChangeSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = member_client(pk)
         data = ClientTierChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         change = tier_services.client_tier_set(client=client, acting_user=acting_user(request), **data.validated_data)
@@ -158,7 +158,7 @@ class ClientTierEvaluateView(GenericAPIView):
         ),
     )
     def post(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = member_client(pk)
         change = tier_services.tier_evaluate(client=client)
         client.refresh_from_db(fields=["tier"])
         return Response(

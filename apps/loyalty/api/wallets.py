@@ -15,17 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.permissions import HasRolePermission, acting_user
-from apps.crm.models import Client
 from apps.loyalty import selectors
 from apps.loyalty.models import LoyaltySettings, TopUpRule, Wallet, WalletEntry
 from apps.loyalty.services import top_up_rules as rule_services
 from apps.loyalty.services import wallet_refunds as refund_services
 from apps.loyalty.services import wallets as wallet_services
 from apps.loyalty.services._common import loyalty_settings
-
-
-def active_client(pk: int) -> Client:
-    return get_object_or_404(Client.objects.select_related("tier"), pk=pk, is_active=True)
 
 
 class CourseCardBalanceSerializer(serializers.Serializer):
@@ -76,7 +71,7 @@ class WalletView(GenericAPIView):
         )
     )
     def get(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = selectors.member_client(pk)
         account = selectors.account_header(client)
         card = account.card
         return Response(
@@ -115,7 +110,7 @@ class RefundQuoteView(GenericAPIView):
         )
     )
     def get(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = selectors.member_client(pk)
         wallet = Wallet.objects.filter(client=client).first() or Wallet(client=client)
         return Response(_quote(refund_services.wallet_refund_quote(wallet)))
 
@@ -145,7 +140,7 @@ class WalletRefundView(GenericAPIView):
     serializer_class = RefundSerializer
 
     def post(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = selectors.member_client(pk)
         data = RefundSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = refund_services.wallet_refund(client=client, acting_user=acting_user(request), **data.validated_data)
@@ -187,7 +182,7 @@ class WalletEntriesView(GenericAPIView):
     serializer_class = WalletEntrySerializer
 
     def get(self, request: Request, pk: int) -> Response:
-        page = self.paginate_queryset(selectors.wallet_entries(active_client(pk)))
+        page = self.paginate_queryset(selectors.wallet_entries(selectors.member_client(pk)))
         return self.get_paginated_response(WalletEntrySerializer(page, many=True).data)
 
 
@@ -206,7 +201,7 @@ class WalletAdjustView(GenericAPIView):
     serializer_class = AdjustmentSerializer
 
     def post(self, request: Request, pk: int) -> Response:
-        client = active_client(pk)
+        client = selectors.member_client(pk)
         data = AdjustmentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = wallet_services.wallet_adjust(client=client, acting_user=acting_user(request), **data.validated_data)

@@ -25,8 +25,9 @@ from apps.crm.models import Client
 from apps.loyalty import selectors_cards
 from apps.loyalty.forms.cards import CardIssueForm, CardNoteForm, CardReasonForm, CardReissueForm
 from apps.loyalty.models import MemberCard
+from apps.loyalty.selectors import member_client
 from apps.loyalty.services import cards as card_services
-from apps.loyalty.views.wallets import account_context, member_client, member_page
+from apps.loyalty.views.wallets import account_context, member_page
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,11 @@ from apps.loyalty.forms.coupons import (
     chosen_clients,
 )
 from apps.loyalty.models import Coupon, CouponIssueRule, CouponSource, CouponTemplate
+from apps.loyalty.selectors import member_client
 from apps.loyalty.services import coupon_rules as rule_services
 from apps.loyalty.services import coupon_templates as template_services
 from apps.loyalty.services import coupons as coupon_services
-from apps.loyalty.views.wallets import account_context, member_client, member_page, setup_page
+from apps.loyalty.views.wallets import account_context, member_page, setup_page
 
 # --- templates ---------------------------------------------------------------------------------
 

@@ -32,9 +32,10 @@ from apps.loyalty.forms.courses import (
     staff_choices,
 )
 from apps.loyalty.models import CourseCard, CourseCardBalance, CourseCardStatus, CourseRedemption
+from apps.loyalty.selectors import member_client
 from apps.loyalty.services import courses as course_services
 from apps.loyalty.services._common import Verification, loyalty_settings, redemption_code_check, redemption_code_send
-from apps.loyalty.views.wallets import PAGE_SIZE, account_context, member_client, member_page
+from apps.loyalty.views.wallets import PAGE_SIZE, account_context, member_page
 
 
 def _key() -> str:

@@ -23,9 +23,10 @@ from apps.crm.models import Client
 from apps.loyalty import selectors_points
 from apps.loyalty.forms.points import PointsAdjustForm, PointsRedeemForm
 from apps.loyalty.models import LoyaltySettings
+from apps.loyalty.selectors import member_client
 from apps.loyalty.services import _common
 from apps.loyalty.services import points as points_services
-from apps.loyalty.views.wallets import PAGE_SIZE, account_context, member_client, member_page
+from apps.loyalty.views.wallets import PAGE_SIZE, account_context, member_page
 
 
 def _redeem_form(

@@ -16,9 +16,10 @@ from apps.core.views import apply_service_error
 from apps.crm.models import MembershipTier
 from apps.loyalty import selectors_tiers
 from apps.loyalty.forms.tiers import ClientTierForm, TierBenefitForm
+from apps.loyalty.selectors import member_client
 from apps.loyalty.services import tiers as tier_services
 from apps.loyalty.services._common import loyalty_settings
-from apps.loyalty.views.wallets import account_context, member_client, member_page, setup_page
+from apps.loyalty.views.wallets import account_context, member_page, setup_page
 
 
 @setup_page

@@ -35,10 +35,6 @@ def account_context(request: HttpRequest, client: Client, **extra: Any) -> dict[
     return {"client": client, "account": selectors.account_header(client), **extra}
 
 
-def member_client(pk: int) -> Client:
-    return get_object_or_404(Client.objects.select_related("tier"), pk=pk, is_active=True)
-
-
 @member_page
 def home(request: HttpRequest) -> HttpResponse:
     """Find a member; the salon's outstanding stored value and points at a glance."""
@@ -47,7 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @member_page
 def account_wallet(request: HttpRequest, pk: int) -> HttpResponse:
-    client = member_client(pk)
+    client = selectors.member_client(pk)
     page = Paginator(selectors.wallet_entries(client), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "loyalty/account_wallet.html", account_context(request, client, page=page))
 
@@ -55,7 +51,7 @@ def account_wallet(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_permission_required("issue_refunds")
 def wallet_refund(request: HttpRequest, pk: int) -> HttpResponse:
     """The refund quote with its working; confirming pays out the refundable principal (退卡)."""
-    client = member_client(pk)
+    client = selectors.member_client(pk)
     wallet = Wallet.objects.filter(client=client).first()
     quote = refund_services.wallet_refund_quote(wallet) if wallet is not None else None
     form = WalletRefundForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
@@ -83,7 +79,7 @@ def wallet_refund(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_permission_required("adjust_balances")
 def wallet_adjust(request: HttpRequest, pk: int) -> HttpResponse:
-    client = member_client(pk)
+    client = selectors.member_client(pk)
     form = WalletAdjustForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
     if request.method == "POST" and form.is_valid():
         try:
