@@ -17,7 +17,8 @@ from apps.loyalty.models.cards import CURRENT
 from apps.loyalty.services import cards, coupons, courses, points, tiers, wallets
 from apps.loyalty.services.coupon_rules import coupon_rule_create
 from apps.loyalty.services.coupon_templates import coupon_template_create
-from apps.loyalty.services.top_up_rules import loyalty_settings_update, top_up_rule_create
+from apps.loyalty.services.settings import loyalty_settings_update
+from apps.loyalty.services.top_up_rules import top_up_rule_create
 
 TOP_UP_RULES = [("充1000送200", 100_000, 20_000), ("充3000送800", 300_000, 80_000), ("充5000送1500", 500_000, 150_000)]
 # tier name -> price paid %, points multiplier, perks, 12-month spend to qualify

@@ -515,7 +515,7 @@ def test_owner_creates_a_money_off_coupon_and_issues_it(
 
 def _points_to_spend(client_id: int) -> None:
     from apps.loyalty.services import points
-    from apps.loyalty.services.top_up_rules import loyalty_settings_update
+    from apps.loyalty.services.settings import loyalty_settings_update
 
     points.points_earn_for_spend(
         client=_client(client_id), amount_spent=50000, reference="bill:1", idempotency_key="bill:1:points"

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from apps.core.permissions import HasRolePermission, acting_user
 from apps.loyalty import selectors
 from apps.loyalty.models import LoyaltySettings, TopUpRule, Wallet, WalletEntry
+from apps.loyalty.services import settings as settings_services
 from apps.loyalty.services import top_up_rules as rule_services
 from apps.loyalty.services import wallet_refunds as refund_services
 from apps.loyalty.services import wallets as wallet_services
@@ -287,7 +288,7 @@ class LoyaltySettingsView(GenericAPIView):
     def patch(self, request: Request) -> Response:
         data = LoyaltySettingsSerializer(loyalty_settings(), data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        row = rule_services.loyalty_settings_update(acting_user=acting_user(request), **data.validated_data)
+        row = settings_services.loyalty_settings_update(acting_user=acting_user(request), **data.validated_data)
         return Response(LoyaltySettingsSerializer(row).data)
 
 

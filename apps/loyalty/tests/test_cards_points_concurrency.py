@@ -15,7 +15,7 @@ from apps.core.errors import ServiceError
 from apps.loyalty.errors import LoyaltyError
 from apps.loyalty.models import MemberCard, PointsEntry, PointsEntryKind, PointsLot, Wallet
 from apps.loyalty.services import cards, points
-from apps.loyalty.services.top_up_rules import loyalty_settings_update
+from apps.loyalty.services.settings import loyalty_settings_update
 from apps.loyalty.tests.helpers import a_client
 from tests.races import race as run_race
 from tests.races import salon_for_races

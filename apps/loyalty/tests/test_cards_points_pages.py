@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 
 from apps.loyalty.models import CardStatus, MemberCard, PointsEntry, PointsEntryKind, Wallet
 from apps.loyalty.services import cards, points
-from apps.loyalty.services.top_up_rules import loyalty_settings_update
+from apps.loyalty.services.settings import loyalty_settings_update
 from apps.loyalty.tests.helpers import a_client
 from apps.messaging import sms
 from tests.fixtures import logged_in_client, make_staff, owner_of

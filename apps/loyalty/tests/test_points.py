@@ -19,7 +19,7 @@ from apps.loyalty.errors import LoyaltyError
 from apps.loyalty.models import PointsEntry, PointsEntryKind, PointsLot, TierBenefit, Wallet
 from apps.loyalty.services import cards, points, points_lots
 from apps.loyalty.services._common import Verification
-from apps.loyalty.services.top_up_rules import loyalty_settings_update
+from apps.loyalty.services.settings import loyalty_settings_update
 from apps.loyalty.tests.helpers import a_client
 from tests.fixtures import make_staff, owner_of
 

@@ -19,6 +19,7 @@ from apps.crm.models import Client
 from apps.loyalty import selectors
 from apps.loyalty.forms.wallets import LoyaltySettingsForm, TopUpRuleForm, WalletAdjustForm, WalletRefundForm
 from apps.loyalty.models import LoyaltySettings, TopUpRule, Wallet
+from apps.loyalty.services import settings as settings_services
 from apps.loyalty.services import top_up_rules as rule_services
 from apps.loyalty.services import wallet_refunds as refund_services
 from apps.loyalty.services import wallets as wallet_services
@@ -146,7 +147,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
     form = LoyaltySettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            rule_services.loyalty_settings_update(acting_user=acting_user(request), **form.cleaned_data)
+            settings_services.loyalty_settings_update(acting_user=acting_user(request), **form.cleaned_data)
         except ServiceError as error:
             apply_service_error(form, error)
         else:
