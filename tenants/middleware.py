@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name, get_tenant_domain_model
 
+from apps.core.db import salon_timezone_forget
 from tenants.db import tenant_connection
 from tenants.models import SalonStatus
 
@@ -40,6 +41,7 @@ def tenant_cache_clear(*_args: Any, **_kwargs: Any) -> None:
     """Forget resolved hosts (connected to Salon/Domain saves; other processes expire within 5 s)."""
     with _cache_lock:
         _cache.clear()
+    salon_timezone_forget()
 
 
 class TenantRoutingMiddleware(TenantMainMiddleware):

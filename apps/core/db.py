@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 import zoneinfo
 
 from django.conf import settings
@@ -15,13 +16,39 @@ def current_schema() -> str:
     return str(getattr(connection, "schema_name", "public"))
 
 
+_ZONE_CACHE: dict[str, tuple[str, float]] = {}
+_ZONE_CACHE_SECONDS = 60.0
+
+
 def salon_timezone() -> zoneinfo.ZoneInfo:
-    """The time zone of the salon being served (Asia/Shanghai unless it chose another)."""
-    name = getattr(getattr(connection, "tenant", None), "timezone", None) or settings.DEFAULT_SALON_TIMEZONE
+    """The time zone of the salon being served (Asia/Shanghai unless it chose another).
+
+    Requests and tenant-aware tasks carry the salon on the connection; code switched into a schema by
+    name (``schema_context``) does not, so the zone is then read from the public salon table (kept for a
+    minute per schema, so hot paths run in tasks pay for it once)."""
+    name = getattr(getattr(connection, "tenant", None), "timezone", None)
+    if not name:
+        schema = current_schema()
+        if schema != "public":
+            cached = _ZONE_CACHE.get(schema)
+            if cached is not None and time.monotonic() - cached[1] < _ZONE_CACHE_SECONDS:
+                name = cached[0]
+            else:
+                from django_tenants.utils import get_tenant_model
+
+                model = get_tenant_model()
+                name = model.objects.filter(schema_name=schema).values_list("timezone", flat=True).first() or ""
+                _ZONE_CACHE[schema] = (name, time.monotonic())
+    name = name or settings.DEFAULT_SALON_TIMEZONE
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo(settings.DEFAULT_SALON_TIMEZONE)
+
+
+def salon_timezone_forget() -> None:
+    """Drop the cached zones (after a salon changes its zone; tests)."""
+    _ZONE_CACHE.clear()
 
 
 def salon_today() -> datetime.date:

@@ -22,8 +22,12 @@ class ServiceError(Exception):
         status: int = 400,
         field: str | None = None,
         errors: dict[str, list[str]] | None = None,
+        extra: dict[str, object] | None = None,
     ) -> None:
         super().__init__(str(message))
+        # Machine-readable details added to an API body without field errors (e.g. the booking a 409
+        # collided with).
+        self.extra = extra or {}
         self.code = code
         self.message = str(message)
         self.status = status
@@ -33,7 +37,7 @@ class ServiceError(Exception):
     def as_dict(self) -> dict[str, object]:
         if self.errors:
             return {k: list(v) for k, v in self.errors.items()}
-        return {"detail": self.message, "code": self.code.value}
+        return {"detail": self.message, "code": self.code.value, **self.extra}
 
 
 class CoreError(Enum):

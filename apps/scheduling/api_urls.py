@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.scheduling import api
+from apps.scheduling.api import staff as api
 
 urlpatterns = [
     path("staff/", api.StaffListView.as_view(), name="api-staff-list"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.scheduling import views
+from apps.scheduling.views import staff as views
 
 app_name = "scheduling"
 
