@@ -8,3 +8,6 @@ urlpatterns = [
     path("staff-groups/", api.StaffGroupListView.as_view(), name="api-staff-group-list"),
     path("staff-groups/<int:pk>/", api.StaffGroupDetailView.as_view(), name="api-staff-group-detail"),
 ]
+
+# Each topic's endpoints come from its own module (api_urls_<topic>.py with its own ``urlpatterns``),
+# added below, one line each.

@@ -10,3 +10,6 @@ urlpatterns = [
     path("settings/catalog/staff-groups/<int:pk>/", views.group_edit, name="group_edit"),
     path("settings/catalog/staff-groups/<int:pk>/delete/", views.group_delete, name="group_delete"),
 ]
+
+# Each topic's pages come from its own module (urls_<topic>.py with its own ``urlpatterns``), added below,
+# one line each, so the topics stay apart.
