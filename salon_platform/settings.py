@@ -346,6 +346,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=16, minute=45),
         "args": ["loyalty.birthday_points"],
     },
+    # Waitlist offers past their time and entries of past dates close (SCH-9).
+    "waitlist-expire": {
+        "task": "tenants.for_each_salon",
+        "schedule": 300.0,
+        "args": ["scheduling.waitlist_expire"],
+    },
 }
 # Follow-up reminders go out from this hour of the salon's day on (CRM-6).
 CRM_FOLLOW_UP_REMINDER_HOUR = env.int("CRM_FOLLOW_UP_REMINDER_HOUR", default=8)

@@ -6,3 +6,11 @@ class SchedulingConfig(AppConfig):
     name = "apps.scheduling"
     label = "scheduling"
     verbose_name = _("Scheduling")
+
+    def ready(self) -> None:
+        from apps.scheduling import tasks_queues  # noqa: F401  (registers the waitlist's tasks)
+        from apps.scheduling.services.waitlist import waitlist_on_appointment_changed
+        from apps.scheduling.signals import appointment_changed
+
+        # A freed slot is offered to the waitlist; a served walk-in follows its visit.
+        appointment_changed.connect(waitlist_on_appointment_changed, dispatch_uid="scheduling.waitlist")

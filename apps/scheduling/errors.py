@@ -51,6 +51,8 @@ class SchedulingError(Enum):
     OFFER_TAKEN = "offer_taken"
     NO_TECHNICIAN_FREE = "no_technician_free"
     NOT_WAITING = "not_waiting"
+    ALREADY_WAITING = "already_waiting"
+    SERVICES_REQUIRED = "services_required"
 
 
 MESSAGES: dict[SchedulingError, Promise] = {
@@ -96,6 +98,8 @@ MESSAGES: dict[SchedulingError, Promise] = {
     SchedulingError.OFFER_TAKEN: _("Sorry, someone else took this slot first."),
     SchedulingError.NO_TECHNICIAN_FREE: _("No technician who performs these services is free now."),
     SchedulingError.NOT_WAITING: _("This client is no longer waiting."),
+    SchedulingError.ALREADY_WAITING: _("This client is already on the waitlist for these services at this time."),
+    SchedulingError.SERVICES_REQUIRED: _("Choose at least one service."),
 }
 
 FIELDS: dict[SchedulingError, str] = {
@@ -113,6 +117,7 @@ FIELDS: dict[SchedulingError, str] = {
     SchedulingError.INVALID_CAPACITY: "capacity",
     SchedulingError.UNKNOWN_SERVICE: "service",
     SchedulingError.STAFF_LACKS_SKILL: "staff",
+    SchedulingError.SERVICES_REQUIRED: "services",
 }
 
 # Everything else is 400. A conflict with another booking is 409 (SPEC §4).
