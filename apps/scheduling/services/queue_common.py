@@ -59,8 +59,3 @@ def busy_minutes(services: Sequence[Service]) -> datetime.timedelta:
     """How long one technician doing these services one after another is taken: each service's length
     and its buffer."""
     return datetime.timedelta(minutes=sum(s.duration_minutes + s.buffer_minutes for s in services))
-
-
-def visit_minutes(services: Sequence[Service]) -> datetime.timedelta:
-    """From the first service's start to the last one's end (buffers between services, not after)."""
-    return busy_minutes(services) - datetime.timedelta(minutes=services[-1].buffer_minutes)

@@ -34,7 +34,7 @@ from apps.scheduling.models import (
     StaffProfile,
 )
 from apps.scheduling.roster import roster_periods, time_off_between
-from apps.scheduling.services.queue_common import busy_minutes, visit_minutes
+from apps.scheduling.services.queue_common import busy_minutes
 
 
 def _local_date(now: datetime.datetime) -> datetime.date:
@@ -112,8 +112,8 @@ def rotation_cards(*, location: Location, date: datetime.date) -> list[RotationE
 def _free_now(
     *, location: Location, staff_ids: Sequence[int], services: Sequence[Service], now: datetime.datetime
 ) -> set[int]:
-    """Who among ``staff_ids`` performs all ``services``, is on shift at ``location`` from now until the
-    visit would end, is not off, and has no active line in [now, now + busy time)."""
+    """Who among ``staff_ids`` performs all ``services``, is on shift at ``location`` and not off from now
+    until the visit and its buffers are over, and has no active line in [now, now + busy time)."""
     if not staff_ids:
         return set()
     service_ids = {s.pk for s in services}
@@ -125,12 +125,13 @@ def _free_now(
     able = [pk for pk in staff_ids if skilled.get(pk, set()) >= service_ids]
     if not able:
         return set()
-    ends = now + visit_minutes(services)
+    # The booking holds a technician until the last service's buffer is over and wants the shift, free of
+    # time off, to cover that whole span; the same span is asked for here.
     until = now + busy_minutes(services)
     day = _local_date(now)
     periods = roster_periods(staff_ids=able, date_from=day, date_to=day, tz=salon_timezone(), location_id=location.pk)
-    on_shift = {pk for pk in able if any(p.start <= now and ends <= p.end for p in periods.get(pk, ()))}
-    off = time_off_between(staff_ids=sorted(on_shift), start=now, end=ends)
+    on_shift = {pk for pk in able if any(p.start <= now and until <= p.end for p in periods.get(pk, ()))}
+    off = time_off_between(staff_ids=sorted(on_shift), start=now, end=until)
     busy = set(
         AppointmentLine.objects.filter(
             is_active=True, staff_id__in=on_shift, start__lt=until, busy_until__gt=now

@@ -282,21 +282,21 @@ def _book(salon, client, start, staff=None):
 def test_a_cancellation_offers_the_slot_to_waiting_clients_in_join_order(salon, django_capture_on_commit_callbacks):
     from apps.scheduling.services.booking import appointment_cancel
 
-    # given Bai is the only technician and fully booked 14:00–17:00
+    # given Bai is the only technician and fully booked, 10:00–19:00
     sms.outbox.clear()
-    starts = [datetime.datetime(2026, 12, 2, h, 0, tzinfo=SHANGHAI) for h in (14, 15, 16)]
+    starts = [datetime.datetime(2026, 12, 2, h, 0, tzinfo=SHANGHAI) for h in range(10, 19)]
     visits = [_book(salon, client_make(f"Booked{i}"), s) for i, s in enumerate(starts)]
     first = _join(salon, client=client_make("First", phone="+8613900000001"), services=[salon["cut"]])
     second = _join(salon, client=client_make("Second", phone="+8613900000002"), services=[salon["cut"]])
     outside = _join(salon, client=client_make("Morning"), services=[salon["cut"]], earliest=T(10, 0), latest=T(12, 0))
     # when the 15:00 visit is cancelled
     with django_capture_on_commit_callbacks(execute=True):
-        appointment_cancel(appointment=visits[1], acting_user=None, now=BEFORE)
+        appointment_cancel(appointment=visits[5], acting_user=None, now=BEFORE)
     # then both waiting clients get the 15:00 slot, in join order; the morning one nothing
     offers = list(WaitlistOffer.objects.order_by("id"))
     assert [(o.entry_id, o.start, o.staff_ids, o.status) for o in offers] == [
-        (first.pk, starts[1], [salon["bai"].pk], WaitlistOfferStatus.OPEN),
-        (second.pk, starts[1], [salon["bai"].pk], WaitlistOfferStatus.OPEN),
+        (first.pk, starts[5], [salon["bai"].pk], WaitlistOfferStatus.OPEN),
+        (second.pk, starts[5], [salon["bai"].pk], WaitlistOfferStatus.OPEN),
     ]
     assert not outside.offers.exists()
     assert [m.to for m in sms.outbox] == ["+8613900000001", "+8613900000002"]

@@ -194,18 +194,28 @@ def test_assigning_by_rotation_books_from_now_and_sends_the_card_back(salon):
 @needs_booking
 @pytest.mark.parametrize(
     ("keeps_turn", "expected"),
-    [(True, [("Bai", 1, 0, 0), ("Chen", 2, 0, 1)]), (False, [("Bai", 1, 0, 0), ("Chen", 3, 0, 1)])],
+    [(True, [("Bai", 1, 0, 1), ("Chen", 2, 0, 0)]), (False, [("Chen", 2, 0, 0), ("Bai", 3, 0, 1)])],
 )
 def test_a_requested_technician_keeps_or_loses_the_turn_by_the_setting(salon, keeps_turn, expected):
-    # given the client asked for Chen (second in the rotation)
+    # given the client asked for Bai, first in the rotation
     SchedulingSettings.objects.filter(pk=1).update(rotation_requested_keeps_turn=keeps_turn)
-    walk_in = _add(salon, client=client_make(), requested_staff=salon["chen"])
+    walk_in = _add(salon, client=client_make(), requested_staff=salon["bai"])
     # when
-    assigned = walkins.walk_in_assign(walk_in=walk_in, staff=salon["chen"], acting_user=None, now=NOON)
+    assigned = walkins.walk_in_assign(walk_in=walk_in, staff=salon["bai"], acting_user=None, now=NOON)
+    # then
+    assert assigned.assigned_staff == salon["bai"]
+    assert list(assigned.appointment.lines.values_list("staff_id", "is_requested")) == [(salon["bai"].pk, True)]
+    assert _cards(salon) == expected
+
+
+@needs_booking
+def test_a_technician_picked_by_hand_takes_the_turn(salon):
+    # when the desk gives Chen (second) a walk-in who asked for nobody
+    assigned = walkins.walk_in_assign(walk_in=_add(salon), staff=salon["chen"], acting_user=None, now=NOON)
     # then
     assert assigned.assigned_staff == salon["chen"]
-    assert list(assigned.appointment.lines.values_list("staff_id", "is_requested")) == [(salon["chen"].pk, True)]
-    assert _cards(salon) == expected
+    assert list(assigned.appointment.lines.values_list("is_requested", flat=True)) == [False]
+    assert _cards(salon) == [("Bai", 1, 0, 0), ("Chen", 2, 1, 0)]  # already last, Chen stays there
 
 
 @needs_booking
