@@ -14,3 +14,6 @@ urlpatterns = [
 from apps.scheduling.api_urls_appointments import urlpatterns as appointments_urls  # noqa: E402
 
 urlpatterns += appointments_urls
+from apps.scheduling.api_urls_queues import urlpatterns as queues_urls  # noqa: E402
+
+urlpatterns += queues_urls

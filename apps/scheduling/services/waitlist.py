@@ -11,7 +11,6 @@ by ``latest`` (local times) on the entry's date, with the entry's technician or 
 from __future__ import annotations
 
 import datetime
-import importlib
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -28,6 +27,7 @@ from apps.core.errors import ServiceError
 from apps.core.models import Location, User
 from apps.core.services import audit_record
 from apps.crm.models import Client
+from apps.scheduling.availability import availability_search
 from apps.scheduling.errors import SchedulingError, scheduling_error
 from apps.scheduling.models import (
     SchedulingSettings,
@@ -37,19 +37,12 @@ from apps.scheduling.models import (
     WaitlistStatus,
 )
 from apps.scheduling.roster import local_instant
+from apps.scheduling.services.booking import LineRequest, appointment_book
 from apps.scheduling.services.queue_common import location_checked, services_checked, services_of, staff_checked
 
 # Booking refusals that mean another client or booking got there first.
 _TAKEN_CODES = (SchedulingError.STAFF_BUSY, SchedulingError.RESOURCE_FULL, SchedulingError.NO_STAFF_AVAILABLE)
 _FREEING_KINDS = ("cancelled", "rescheduled", "no_show")
-
-
-def _availability() -> Any:
-    return importlib.import_module("apps.scheduling.availability")
-
-
-def _booking() -> Any:
-    return importlib.import_module("apps.scheduling.services.booking")
 
 
 # --- joining and leaving ---------------------------------------------------------------------------
@@ -232,7 +225,6 @@ def waitlist_offers_make(
         ).values_list("entry_id", flat=True)
     )
     offered_before = set(WaitlistOffer.objects.filter(entry__in=entries).values_list("entry_id", "start"))
-    search = _availability().availability_search
     made: list[WaitlistOffer] = []
     for entry in entries:
         if entry.pk in holding:
@@ -240,7 +232,9 @@ def waitlist_offers_make(
         services = services_of(entry.service_ids)
         if len(services) != len(entry.service_ids):
             continue
-        slots = search(location=location, services=services, date_from=date, date_to=date, staff=entry.staff, now=now)
+        slots = availability_search(
+            location=location, services=services, date_from=date, date_to=date, staff=entry.staff, now=now
+        )
         slot = next(
             (s for s in slots if _in_window(entry, s.start, s.end) and (entry.pk, s.start) not in offered_before),
             None,
@@ -283,15 +277,14 @@ def _accept(token: str, now: datetime.datetime) -> WaitlistOffer:
         raise scheduling_error(SchedulingError.OFFER_EXPIRED)
     if entry.status != WaitlistStatus.WAITING:
         raise scheduling_error(SchedulingError.NOT_WAITING)
-    booking = _booking()
     staff = User.objects.in_bulk(list(offer.staff_ids))
     services = services_of(entry.service_ids)
-    appointment = booking.appointment_book(
+    appointment = appointment_book(
         client=entry.client,
         location=entry.location,
         start=offer.start,
         lines=[
-            booking.LineRequest(service=service, staff=staff.get(staff_id))
+            LineRequest(service=service, staff=staff.get(staff_id))
             for service, staff_id in zip(services, offer.staff_ids, strict=False)
         ],
         channel="waitlist",

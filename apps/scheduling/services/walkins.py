@@ -6,8 +6,6 @@ and the exclusion constraint against double booking apply to walk-ins too."""
 from __future__ import annotations
 
 import datetime
-import importlib
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,11 +20,8 @@ from apps.crm.services.clients import client_create
 from apps.scheduling.errors import SchedulingError, scheduling_error
 from apps.scheduling.models import RotationEntry, SchedulingSettings, WalkIn, WalkInStatus
 from apps.scheduling.services import rotation
+from apps.scheduling.services.booking import LineRequest, appointment_book
 from apps.scheduling.services.queue_common import location_checked, services_checked, services_of, staff_checked
-
-
-def _booking() -> Any:
-    return importlib.import_module("apps.scheduling.services.booking")
 
 
 @transaction.atomic
@@ -126,12 +121,11 @@ def walk_in_assign(
     else:
         staff_checked(staff, services)
         card = next((c for c in cards if c.staff_id == staff.pk), None)
-    booking = _booking()
-    appointment = booking.appointment_book(
+    appointment = appointment_book(
         client=_client_of(walk_in, acting_user),
         location=location,
         start=now,
-        lines=[booking.LineRequest(service=s, staff=staff, is_requested=requested) for s in services],
+        lines=[LineRequest(service=s, staff=staff, is_requested=requested) for s in services],
         channel="walk_in",
         acting_user=acting_user,
         now=now,

@@ -4,7 +4,6 @@ frees a slot, the first to accept wins (real threads), expiry, decline; two salo
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import zoneinfo
 from collections.abc import Iterator
 from typing import Any
@@ -31,12 +30,6 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 DAY = datetime.date(2026, 12, 2)
 BEFORE = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)  # the day before, when clients join
 T = datetime.time
-
-needs_search_and_booking = pytest.mark.skipif(
-    importlib.util.find_spec("apps.scheduling.availability") is None
-    or importlib.util.find_spec("apps.scheduling.services.booking") is None,
-    reason="the slot search and the booking services are not on this branch yet",
-)
 
 
 @pytest.fixture
@@ -278,7 +271,6 @@ def _book(salon, client, start, staff=None):
     )
 
 
-@needs_search_and_booking
 def test_a_cancellation_offers_the_slot_to_waiting_clients_in_join_order(salon, django_capture_on_commit_callbacks):
     from apps.scheduling.services.booking import appointment_cancel
 
@@ -304,7 +296,6 @@ def test_a_cancellation_offers_the_slot_to_waiting_clients_in_join_order(salon, 
     assert round((offers[0].expires_at - offers[0].created_at).total_seconds() / 60) == 30
 
 
-@needs_search_and_booking
 def test_accepting_books_the_slot_and_takes_it_from_the_others(salon):
     # given two entries offered the same 15:00 slot with Bai
     start = datetime.datetime(2026, 12, 2, 15, 0, tzinfo=SHANGHAI)
@@ -339,7 +330,6 @@ def race_salon(two_salons: Any, django_db_blocker: Any) -> Iterator[str]:
         yield schema
 
 
-@needs_search_and_booking
 def test_two_clients_accepting_at_once_one_books_and_the_other_is_told_taken(race_salon, django_db_blocker):
     # given two offers of the same slot with one technician
     with django_db_blocker.unblock(), schema_context(race_salon):

@@ -5,7 +5,6 @@ technician (点钟) with both settings, a refused booking changes nothing, two d
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import zoneinfo
 from collections.abc import Iterator
 from typing import Any
@@ -37,11 +36,6 @@ from tests.races import race, salon_for_races
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 DAY = datetime.date(2026, 12, 2)
 NOON = datetime.datetime(2026, 12, 2, 12, 0, tzinfo=SHANGHAI)
-
-needs_booking = pytest.mark.skipif(
-    importlib.util.find_spec("apps.scheduling.services.booking") is None,
-    reason="the booking services are not on this branch yet",
-)
 
 
 @pytest.fixture
@@ -164,7 +158,6 @@ def test_another_salon_sees_none_of_it(salon, beta):
 # --- assigning (the real booking) -----------------------------------------------------------------
 
 
-@needs_booking
 def test_assigning_by_rotation_books_from_now_and_sends_the_card_back(salon):
     # given
     walk_in = _add(salon)
@@ -191,7 +184,6 @@ def test_assigning_by_rotation_books_from_now_and_sends_the_card_back(salon):
     assert _cards(salon) == [("Bai", 3, 1, 0), ("Chen", 4, 1, 0)]
 
 
-@needs_booking
 @pytest.mark.parametrize(
     ("keeps_turn", "expected"),
     [(True, [("Bai", 1, 0, 1), ("Chen", 2, 0, 0)]), (False, [("Chen", 2, 0, 0), ("Bai", 3, 0, 1)])],
@@ -208,7 +200,6 @@ def test_a_requested_technician_keeps_or_loses_the_turn_by_the_setting(salon, ke
     assert _cards(salon) == expected
 
 
-@needs_booking
 def test_a_technician_picked_by_hand_takes_the_turn(salon):
     # when the desk gives Chen (second) a walk-in who asked for nobody
     assigned = walkins.walk_in_assign(walk_in=_add(salon), staff=salon["chen"], acting_user=None, now=NOON)
@@ -218,7 +209,6 @@ def test_a_technician_picked_by_hand_takes_the_turn(salon):
     assert _cards(salon) == [("Bai", 1, 0, 0), ("Chen", 2, 1, 0)]  # already last, Chen stays there
 
 
-@needs_booking
 def test_a_busy_requested_technician_is_refused_and_nothing_changes(salon):
     # given Chen is with a client
     appointment_insert(
@@ -245,7 +235,6 @@ def race_salon(two_salons: Any, django_db_blocker: Any) -> Iterator[str]:
         yield schema
 
 
-@needs_booking
 def test_three_desks_assigning_at_once_never_give_one_technician_two_walk_ins(race_salon, django_db_blocker):
     # given two technicians and three walk-ins
     with django_db_blocker.unblock(), schema_context(race_salon):
