@@ -232,9 +232,12 @@ def waitlist_offers_make(
         services = services_of(entry.service_ids)
         if len(services) != len(entry.service_ids):
             continue
-        slots = availability_search(
-            location=location, services=services, date_from=date, date_to=date, staff=entry.staff, now=now
-        )
+        try:
+            slots = availability_search(
+                location=location, services=services, date_from=date, date_to=date, staff=entry.staff, now=now
+            )
+        except ServiceError:  # a service withdrawn since the client joined: nothing to offer this entry
+            continue
         slot = next(
             (s for s in slots if _in_window(entry, s.start, s.end) and (entry.pk, s.start) not in offered_before),
             None,

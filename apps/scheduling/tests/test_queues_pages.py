@@ -114,7 +114,7 @@ def test_the_walk_in_page_shows_the_rotation_and_the_queue_and_polls(alpha):
     assert added.status_code == 302
     page = owner.get(added["Location"]).content.decode()
     assert 'hx-trigger="every 10s"' in page
-    assert "Ms Zhou" in page and "Assign next" in page and "Left" in page
+    assert "Ms Zhou" in page and "Assign next" in page and "Has left" in page
     assert page.index("Bai") < page.index("Chen")
     with schema_context(alpha.schema):
         walk_in = WalkIn.objects.get()
