@@ -28,8 +28,8 @@ class _VisitForm(forms.Form):
     """The services of a visit in order (up to three here) and a technician."""
 
     service_1 = _service_field(_("Service"), required=True)
-    service_2 = _service_field(_("Then"), required=False)
-    service_3 = _service_field(_("Then"), required=False)
+    service_2 = _service_field(_("Second service"), required=False)
+    service_3 = _service_field(_("Third service"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -296,6 +296,27 @@ def test_a_cancellation_offers_the_slot_to_waiting_clients_in_join_order(salon, 
     assert round((offers[0].expires_at - offers[0].created_at).total_seconds() / 60) == 30
 
 
+def test_a_moved_visit_frees_its_old_time_and_a_second_run_offers_nothing_new(
+    salon, django_capture_on_commit_callbacks
+):
+    from apps.scheduling.services.booking import appointment_reschedule
+
+    # given Bai is booked 14:00–17:00 and one client waits for that window
+    sms.outbox.clear()
+    starts = [datetime.datetime(2026, 12, 2, h, 0, tzinfo=SHANGHAI) for h in (14, 15, 16)]
+    visits = [_book(salon, client_make(f"Booked{i}"), s) for i, s in enumerate(starts)]
+    entry = _join(salon, services=[salon["cut"]])
+    # when the 15:00 visit moves to 18:00
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_reschedule(
+            appointment=visits[1], start=datetime.datetime(2026, 12, 2, 18, 0, tzinfo=SHANGHAI), acting_user=None
+        )
+    # then the old time is offered; offering again finds the entry holding an open offer
+    assert list(WaitlistOffer.objects.values_list("entry_id", "start")) == [(entry.pk, starts[1])]
+    assert waitlist.waitlist_offers_make(location=salon["location"], date=DAY) == []
+    assert (WaitlistOffer.objects.count(), len(sms.outbox)) == (1, 1)
+
+
 def test_accepting_books_the_slot_and_takes_it_from_the_others(salon):
     # given two entries offered the same 15:00 slot with Bai
     start = datetime.datetime(2026, 12, 2, 15, 0, tzinfo=SHANGHAI)
