@@ -181,22 +181,6 @@ def roster_week_clear(*, staff: User, location: Location, valid_from: datetime.d
     roster_week_set(staff=staff, location=location, days={}, valid_from=valid_from, acting_user=acting_user)
 
 
-def roster_week_of(
-    *, staff: User, location: Location, on: datetime.date
-) -> dict[int, list[tuple[datetime.time, datetime.time]]]:
-    """The weekly pattern of a person at a location that is in force on a date (weekday → periods)."""
-    week: dict[int, list[tuple[datetime.time, datetime.time]]] = {d: [] for d in range(7)}
-    rows = (
-        ShiftPattern.objects.filter(staff=staff, location=location, valid_from__lte=on)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
-        .order_by("weekday", "start_time")
-        .values_list("weekday", "start_time", "end_time")
-    )
-    for weekday, start, end in rows:
-        week[weekday].append((start, end))
-    return week
-
-
 @transaction.atomic
 def shift_pattern_add(
     *,
