@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.scheduling.api import staff as api
 
@@ -11,3 +11,4 @@ urlpatterns = [
 
 # Each topic's endpoints come from its own module (api_urls_<topic>.py with its own ``urlpatterns``),
 # added below, one line each.
+urlpatterns += [path("", include("apps.scheduling.api_urls_setup"))]  # type: ignore[list-item]

@@ -13,4 +13,4 @@ urlpatterns = [
 
 # Each topic's pages come from its own module (urls_<topic>.py with its own ``urlpatterns``), added below,
 # one line each, so the topics stay apart.
-urlpatterns += [path("", include("apps.scheduling.urls_setup"))]
+urlpatterns += [path("", include("apps.scheduling.urls_setup"))]  # type: ignore[list-item]
