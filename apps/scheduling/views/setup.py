@@ -111,8 +111,6 @@ def roster(request: HttpRequest) -> HttpResponse:
         "next_week": start + datetime.timedelta(days=7),
         "form": form,
     }
-    if request.headers.get("HX-Request") and request.method == "GET":
-        return render(request, "scheduling/_roster_grid.html", context)
     return render(request, "scheduling/roster.html", context)
 
 
