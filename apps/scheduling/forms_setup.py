@@ -85,7 +85,9 @@ class RosterWeekForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for weekday, name in enumerate(WEEKDAYS):
-            self.fields[f"day_{weekday}"] = HoursField(label=name)
+            self.fields[f"day_{weekday}"] = HoursField(
+                label=name, widget=forms.TextInput(attrs={"placeholder": _("not worked"), "inputmode": "numeric"})
+            )
 
     def days(self) -> dict[int, list[tuple[datetime.time, datetime.time]]]:
         return {d: self.cleaned_data[f"day_{d}"] for d in range(7) if self.cleaned_data[f"day_{d}"]}

@@ -16,6 +16,7 @@ from apps.scheduling.models import ShiftException, ShiftPattern, TimeOff
 from apps.scheduling.roster import roster_periods
 from apps.scheduling.services import rosters
 from tests.fixtures import owner_of
+from tests.races import race, salon_for_races
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 MONDAY = datetime.date(2026, 3, 2)
@@ -457,3 +458,37 @@ def test_rosters_stay_in_their_salon(team, beta):
     )
     with schema_context(beta.schema):
         assert ShiftPattern.objects.count() == 0
+
+
+@pytest.fixture
+def race_salon(two_salons, django_db_blocker):
+    with django_db_blocker.unblock(), salon_for_races("roster-race") as schema:
+        yield schema
+
+
+def test_overlapping_periods_added_at_once_leave_exactly_one(race_salon):
+    # given a technician and two locations
+    with schema_context(race_salon):
+        tech = core_services.staff_create(name="Wang", role="technician", username="wang")
+        places = [Location.objects.get(), core_services.location_create(name="Branch")]
+    # when six people add overlapping Monday periods for him at the same moment, at either location
+    outcomes = race(
+        race_salon,
+        6,
+        lambda i: rosters.shift_pattern_add(
+            staff=tech,
+            location=places[i % 2],
+            weekday=0,
+            start_time=t(f"{10 + i}:00"),
+            end_time=t(f"{17 + i}:00"),
+            valid_from=MONDAY,
+            acting_user=None,
+        ),
+    )
+    # then the user-row lock serialises them: one is added, every other one is refused as an overlap
+    added = [o for o in outcomes if isinstance(o, ShiftPattern)]
+    refused_ = [o for o in outcomes if not isinstance(o, ShiftPattern)]
+    assert len(added) == 1
+    assert all(isinstance(o, ServiceError) and o.code == SchedulingError.SHIFT_OVERLAP for o in refused_), refused_
+    with schema_context(race_salon):
+        assert ShiftPattern.objects.count() == 1
