@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.scheduling.views import staff as views
 
@@ -13,6 +13,7 @@ urlpatterns = [
 
 # Each topic's pages come from its own module (urls_<topic>.py with its own ``urlpatterns``), added below,
 # one line each, so the topics stay apart.
+urlpatterns += [path("", include("apps.scheduling.urls_setup"))]  # type: ignore[list-item]
 from apps.scheduling.urls_queues import urlpatterns as queues_urlpatterns  # noqa: E402  (waitlist, walk-ins)
 
 urlpatterns += queues_urlpatterns
