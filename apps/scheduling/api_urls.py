@@ -1,5 +1,6 @@
 from django.urls import path
 
+from apps.scheduling import api_urls_insights
 from apps.scheduling.api import staff as api
 
 urlpatterns = [
@@ -11,3 +12,4 @@ urlpatterns = [
 
 # Each topic's endpoints come from its own module (api_urls_<topic>.py with its own ``urlpatterns``),
 # added below, one line each.
+urlpatterns += api_urls_insights.urlpatterns

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from apps.scheduling import urls_insights
 from apps.scheduling.views import staff as views
 
 app_name = "scheduling"
@@ -13,3 +14,4 @@ urlpatterns = [
 
 # Each topic's pages come from its own module (urls_<topic>.py with its own ``urlpatterns``), added below,
 # one line each, so the topics stay apart.
+urlpatterns += urls_insights.urlpatterns
