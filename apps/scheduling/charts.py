@@ -44,7 +44,7 @@ def bar_chart(
     *, title: str, description: str, rows: Sequence[tuple[str, float, str]], maximum: float | None = None
 ) -> BarChart:
     """Geometry of a bar chart of ``rows`` (label, value, value as text). ``maximum`` fixes the top of
-    the scale (1.0 for rates); otherwise the largest value is."""
+    the scale of a rate (1.0 is 100 %); otherwise the largest value is the top."""
     top_value = maximum if maximum is not None else max((value for _l, value, _t in rows), default=0)
     width = LEFT + WIDTH_PER_BAR * max(len(rows), 1) + 8
     baseline = TOP + PLOT_HEIGHT
@@ -64,7 +64,8 @@ def bar_chart(
                 label_x=x + (WIDTH_PER_BAR - 8) / 2,
             )
         )
-    maximum_text = (f"{maximum:.0%}" if maximum == 1 else f"{maximum:g}") if maximum is not None else f"{top_value:g}"
+    # A fixed maximum is the top of a rate's scale (100 %, or more when someone is overbooked).
+    maximum_text = f"{maximum:.0%}" if maximum is not None else f"{top_value:g}"
     return BarChart(
         title=title,
         description=description,

@@ -3,6 +3,8 @@ one selector, return its figures."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.db import salon_today
 from apps.core.models import Location
 from apps.core.permissions import HasRolePermission
 from apps.crm.models import Client
@@ -19,8 +22,8 @@ from apps.scheduling.selectors.suggestions import client_suggestions
 
 
 class ReportQuerySerializer(serializers.Serializer):
-    date_from = serializers.DateField()
-    date_to = serializers.DateField()
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False, allow_null=True)
 
 
@@ -33,8 +36,8 @@ class BookingReportView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("date_from", OpenApiTypes.DATE, required=True, description="First local date"),
-            OpenApiParameter("date_to", OpenApiTypes.DATE, required=True, description="Last local date (≤ 366 days)"),
+            OpenApiParameter("date_from", OpenApiTypes.DATE, description="First local date (default: date_to − 27)"),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, description="Last local date (default: today; ≤ 366 days)"),
             OpenApiParameter("location", int, description="A location's id; all locations when left out"),
         ],
         responses=OpenApiTypes.OBJECT,
@@ -42,7 +45,10 @@ class BookingReportView(APIView):
     def get(self, request: Request) -> Response:
         query = ReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        report = booking_report(**query.validated_data)
+        # Without dates: the four weeks up to today, as on the page.
+        date_to = query.validated_data.get("date_to") or salon_today()
+        date_from = query.validated_data.get("date_from") or date_to - datetime.timedelta(days=27)
+        report = booking_report(date_from=date_from, date_to=date_to, location=query.validated_data.get("location"))
         return Response(report.as_dict())
 
 

@@ -16,13 +16,14 @@ import datetime
 import re
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from apps.core.db import current_schema
 from apps.core.models import User
-from apps.scheduling.models import AppointmentLine, AppointmentStatus, StaffCalendarFeed
+from apps.scheduling.models import AppointmentLine, AppointmentResource, AppointmentStatus, StaffCalendarFeed
 
 DAYS_BACK = 30
 DAYS_AHEAD = 180
@@ -64,7 +65,7 @@ def calendar_feed_lines(*, staff: User, now: datetime.datetime | None = None) ->
             start__lt=now + datetime.timedelta(days=DAYS_AHEAD),
         )
         .select_related("appointment__client", "appointment__location", "service")
-        .prefetch_related("resource_holds__resource")
+        .prefetch_related(Prefetch("resource_holds", queryset=AppointmentResource.objects.select_related("resource")))
         .order_by("start", "id")
     )
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 from openpyxl import load_workbook
 
-from apps.core.db import salon_timezone_forget
+from apps.core.db import salon_timezone_forget, salon_today
 from apps.core.errors import ServiceError
 from apps.core.models import Location
 from apps.scheduling.models import AppointmentStatus, Resource, ResourceType, TimeOff
@@ -321,5 +321,13 @@ def test_api_refuses_a_bad_period(alpha):
     too_long = api.get("/api/v1/reports/bookings/", {"date_from": "2025-01-01", "date_to": "2026-01-02"})
     assert too_long.status_code == 400
     assert too_long.json() == {"date_to": ["Report at most 366 days at a time."]}
-    missing = api.get("/api/v1/reports/bookings/", {"date_from": "2026-03-02"})
-    assert missing.status_code == 400 and "date_to" in missing.json()
+    malformed = api.get("/api/v1/reports/bookings/", {"date_from": "2 March"})
+    assert malformed.status_code == 400 and list(malformed.json()) == ["date_from"]
+    # without dates: the last four weeks, as on the page
+    default = api.get("/api/v1/reports/bookings/").json()
+    with schema_context(alpha.schema):
+        today = salon_today()
+    assert (default["date_from"], default["date_to"]) == (
+        (today - datetime.timedelta(days=27)).isoformat(),
+        today.isoformat(),
+    )
