@@ -1,6 +1,5 @@
 from django.urls import path
 
-from apps.scheduling import api_urls_insights
 from apps.scheduling.api import staff as api
 
 urlpatterns = [
@@ -12,4 +11,9 @@ urlpatterns = [
 
 # Each topic's endpoints come from its own module (api_urls_<topic>.py with its own ``urlpatterns``),
 # added below, one line each.
-urlpatterns += api_urls_insights.urlpatterns
+from apps.scheduling.api_urls_appointments import urlpatterns as appointments_urls  # noqa: E402
+
+urlpatterns += appointments_urls
+from apps.scheduling.api_urls_insights import urlpatterns as insights_urls  # noqa: E402
+
+urlpatterns += insights_urls

@@ -1,6 +1,5 @@
 from django.urls import path
 
-from apps.scheduling import urls_insights
 from apps.scheduling.views import staff as views
 
 app_name = "scheduling"
@@ -14,4 +13,6 @@ urlpatterns = [
 
 # Each topic's pages come from its own module (urls_<topic>.py with its own ``urlpatterns``), added below,
 # one line each, so the topics stay apart.
-urlpatterns += urls_insights.urlpatterns
+from apps.scheduling.urls_insights import urlpatterns as insights_urls  # noqa: E402
+
+urlpatterns += insights_urls
