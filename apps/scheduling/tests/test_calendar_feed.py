@@ -15,6 +15,7 @@ from django_tenants.utils import schema_context
 from icalendar import Calendar
 
 from apps.core.models import AuditEntry, User
+from apps.core.services import staff_create
 from apps.scheduling.models import AppointmentStatus, Resource, ResourceType, StaffCalendarFeed
 from apps.scheduling.selectors.calendar_feed import calendar_feed_ics, client_short_name
 from apps.scheduling.services.calendar_feed import calendar_feed_token_reset
@@ -26,6 +27,7 @@ from apps.scheduling.tests.support import (
     technician_make,
 )
 from tests.fixtures import logged_in_client, make_staff, owner_of
+from tests.races import race, salon_for_races
 
 
 def soon(days: int, hour: int = 10) -> datetime.datetime:
@@ -230,3 +232,26 @@ def test_managers_replace_anyones_link_and_others_cannot(alpha):
     with schema_context(alpha.schema):
         assert StaffCalendarFeed.objects.get(staff=tech).token != token
         assert not StaffCalendarFeed.objects.filter(staff=owner_of(alpha)).exists()
+
+
+# --- resets at the same moment --------------------------------------------------------------------
+
+
+@pytest.fixture
+def race_salon(two_salons, django_db_blocker):
+    with django_db_blocker.unblock(), salon_for_races("feed-race") as schema:
+        yield schema
+
+
+def test_first_links_made_at_once_leave_one_feed_with_the_last_token(race_salon):
+    # given a technician without a link, on two phones at once
+    with schema_context(race_salon):
+        tech = staff_create(name="李娜", role="technician", username="lina")
+    # when six "Create my link" arrive at the same moment
+    outcomes = race(race_salon, 6, lambda i: calendar_feed_token_reset(staff=tech, acting_user=tech).token)
+    # then none fails, and one feed holds one of the tokens handed out (the others no longer open it)
+    assert all(isinstance(o, str) and len(o) == 43 for o in outcomes), outcomes
+    with schema_context(race_salon):
+        (token,) = StaffCalendarFeed.objects.filter(staff=tech).values_list("token", flat=True)
+        assert token in outcomes
+        assert AuditEntry.objects.filter(action="scheduling.calendar_feed.reset").count() == 6
