@@ -11,3 +11,6 @@ urlpatterns = [
 
 # Each topic's endpoints come from its own module (api_urls_<topic>.py with its own ``urlpatterns``),
 # added below, one line each.
+from apps.scheduling import api_urls_availability  # noqa: E402
+
+urlpatterns += api_urls_availability.urlpatterns
