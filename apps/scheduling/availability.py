@@ -26,9 +26,9 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from apps.catalog.models import Service
@@ -40,7 +40,9 @@ from apps.scheduling.models import (
     AppointmentLine,
     AppointmentResource,
     Resource,
+    ResourceType,
     SchedulingSettings,
+    ServiceBookingRule,
     ShiftException,
     ShiftPattern,
     StaffProfile,
@@ -179,8 +181,25 @@ class _Fits:
         return i >= 0 and self.max_ends[i] >= end
 
 
-def _booked_seconds(intervals: list[tuple[int, int]], day: tuple[int, int]) -> int:
-    return sum(max(0, min(end, day[1]) - max(start, day[0])) for start, end in intervals)
+def _booked_per_day(booked: dict[int, list[tuple[int, int]]], days: list[tuple[int, int]]) -> list[dict[int, int]]:
+    """Seconds of booked lines per staff id for each day (the part of each line inside the day)."""
+    starts = [d[0] for d in days]
+    loads: list[dict[int, int]] = [defaultdict(int) for _ in days]
+    for staff_id, intervals in booked.items():
+        for start, end in intervals:
+            i = max(0, bisect.bisect_right(starts, start) - 1)
+            while i < len(days) and days[i][0] < end:
+                overlap = min(end, days[i][1]) - max(start, days[i][0])
+                if overlap > 0:
+                    loads[i][staff_id] += overlap
+                i += 1
+    return loads
+
+
+def _starts(windows: list[tuple[int, int]], offset: int, span: int) -> list[tuple[int, int]]:
+    """The visit starts t (as [from, until) intervals) at which a segment ``offset`` seconds into the visit
+    and ``span`` long (duration plus buffer) fits inside one of these windows."""
+    return [(w_start - offset, w_end - span - offset + 1) for w_start, w_end in windows if w_end - w_start >= span]
 
 
 def slots_compute(
@@ -188,59 +207,71 @@ def slots_compute(
 ) -> list[RawSlot]:
     """The valid starts on the slot grid of each day in the snapshot, not before ``earliest`` and before
     ``latest``, with a technician per segment: ``staff_id`` for all segments when given, otherwise the
-    skilled free technician with the least booked time that day (ties: the lowest id)."""
+    skilled free technician with the least booked time that day (ties: the lowest id).
+
+    First, per segment, the union of the visit starts at which some skilled technician fits, and per
+    needed resource type the union of those at which some place is free: a grid start outside any of
+    them costs one bisect each, and the walk jumps straight over the gaps of the first segment's union
+    (nights, closed days). Only then are the technicians tried in order of preference."""
     services = snapshot.services
     offsets: list[int] = []
+    spans: list[int] = []
     at = 0
     for spec in services:
         offsets.append(at)
+        spans.append(spec.duration + spec.buffer)
         at += spec.duration + spec.buffer
     candidates = sorted(snapshot.skills) if staff_id is None else [staff_id]
-    fits = {
-        s: _Fits(_free_windows(snapshot.periods.get(s, []), snapshot.busy.get(s, [])))
+    windows = {
+        s: _free_windows(snapshot.periods.get(s, []), snapshot.busy.get(s, []))
         for s in candidates
         if s in snapshot.skills
     }
-    place_fits = {
-        type_id: [_Fits(_gaps(holds)) for _, _, holds in places] for type_id, places in snapshot.places.items()
-    }
-    type_fits = [[place_fits.get(t, []) for t in spec.resource_type_ids] for spec in services]
+    fits = {s: _Fits(w) for s, w in windows.items()}
+    skilled = [[s for s in windows if spec.service_id in snapshot.skills[s]] for spec in services]
+    if any(not staff for staff in skilled):
+        return []
+    unions = [
+        _merged([i for s in skilled[k] for i in _starts(windows[s], offsets[k], spans[k])])
+        for k in range(len(services))
+    ]
+    place_gaps = {type_id: [_gaps(holds) for _, _, holds in places] for type_id, places in snapshot.places.items()}
+    checks = [_Fits(u) for u in unions[1:]] + [
+        _Fits(_merged([i for gaps in place_gaps.get(t, []) for i in _starts(gaps, offsets[k], spans[k])]))
+        for k, spec in enumerate(services)
+        for t in spec.resource_type_ids
+    ]
+    first_starts = [u[0] for u in unions[0]]
     step = snapshot.step
     found: list[RawSlot] = []
-    for day in snapshot.days:
-        # Skilled staff per segment, in the order they are preferred that day.
-        if staff_id is None:
-            load = {s: _booked_seconds(snapshot.booked.get(s, []), day) for s in fits}
-            order = sorted(fits, key=lambda s: (load[s], s))
-        else:
-            order = [s for s in candidates if s in fits]
-        per_segment = [[fits[s] for s in order if spec.service_id in snapshot.skills[s]] for spec in services]
-        ids_per_segment = [[s for s in order if spec.service_id in snapshot.skills[s]] for spec in services]
-        if any(not staff for staff in per_segment):
-            continue
+    loads = _booked_per_day(snapshot.booked, snapshot.days) if staff_id is None else []
+    for day_index, day in enumerate(snapshot.days):
         first = max(day[0], earliest)
-        # Align to the day's grid (the day starts at local midnight).
-        t = day[0] + -(-(first - day[0]) // step) * step
         stop = day[1] if latest is None else min(day[1], latest)
-        while t < stop:
-            segments: list[RawSegment] = []
-            for k, spec in enumerate(services):
-                s_start = t + offsets[k]
-                s_end = s_start + spec.duration
-                s_busy = s_end + spec.buffer
-                chosen = -1
-                for fit, sid in zip(per_segment[k], ids_per_segment[k], strict=True):
-                    if fit(s_start, s_busy):
-                        chosen = sid
-                        break
-                if chosen < 0:
-                    break
-                if not all(any(f(s_start, s_busy) for f in places) for places in type_fits[k]):
-                    break
-                segments.append((spec.service_id, chosen, s_start, s_end, s_busy))
-            if len(segments) == len(services):
-                found.append((t, tuple(segments)))
-            t += step
+        if first >= stop:
+            continue
+        # Skilled staff per segment, in the order they are preferred that day.
+        load = loads[day_index] if loads else {}
+        order = sorted(windows, key=lambda s: (load.get(s, 0), s))
+        per_segment = [[(fits[s], s) for s in order if spec.service_id in snapshot.skills[s]] for spec in services]
+        i = max(0, bisect.bisect_right(first_starts, first) - 1)
+        while i < len(unions[0]) and unions[0][i][0] < stop:
+            lo, hi = unions[0][i]
+            i += 1
+            lo = max(lo, first)
+            # Align to the day's grid (the day starts at local midnight).
+            t = day[0] + -(-(lo - day[0]) // step) * step
+            end = min(hi, stop)
+            while t < end:
+                if all(check(t, t + 1) for check in checks):
+                    segments: list[RawSegment] = []
+                    for k, spec in enumerate(services):
+                        s_start = t + offsets[k]
+                        s_busy = s_start + spans[k]
+                        chosen = next(sid for fit, sid in per_segment[k] if fit(s_start, s_busy))
+                        segments.append((spec.service_id, chosen, s_start, s_start + spec.duration, s_busy))
+                    found.append((t, tuple(segments)))
+                t += step
     return found
 
 
@@ -264,55 +295,58 @@ def _local_midnight(day: datetime.date, tz: zoneinfo.ZoneInfo) -> datetime.datet
     return datetime.datetime.combine(day, datetime.time(0), tzinfo=tz)
 
 
-def _service_rows(service_ids: list[int]) -> list[tuple]:
-    """Query 1: the services, their booking rule and needed (active) resource types — one row per type —
-    and the booking settings as subqueries."""
-    settings = SchedulingSettings.objects.filter(id=1)
-    return list(
-        Service.objects.filter(id__in=service_ids)
-        .annotate(
-            step=Subquery(settings.values("slot_step_minutes")[:1]),
-            notice=Subquery(settings.values("online_min_notice_minutes")[:1]),
-            ahead=Subquery(settings.values("online_max_days_ahead")[:1]),
-        )
-        .values_list(
-            "id",
-            "is_active",
-            "duration_minutes",
-            "buffer_minutes",
-            "booking_rule__is_online_bookable",
-            "booking_rule__resource_types",
-            "booking_rule__resource_types__is_active",
-            "step",
-            "notice",
-            "ahead",
-        )
-        .order_by()
-    )
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
 
 
-def _staff_skills(*, service_ids: list[int], location: Location, staff: User | None) -> list[tuple]:
+def _column(model: Any, name: str) -> str:
+    return str(connection.ops.quote_name(model._meta.get_field(name).column))
+
+
+def _service_rows(cursor: Any, service_ids: list[int]) -> list[tuple[Any, ...]]:
+    """Query 1: the services, their booking rule and needed resource types — one row per type — and the
+    booking settings row (LEFT JOINs)."""
+    needs = ServiceBookingRule.resource_types.through
+    sql = f"""
+        SELECT s.id, s.is_active, s.duration_minutes, s.buffer_minutes, r.is_online_bookable, t.id, t.is_active,
+               c.slot_step_minutes, c.online_min_notice_minutes, c.online_max_days_ahead
+          FROM {_table(Service)} s
+          LEFT JOIN {_table(ServiceBookingRule)} r ON r.service_id = s.id
+          LEFT JOIN {_table(needs)} n ON n.{_column(needs, "servicebookingrule")} = r.id
+          LEFT JOIN {_table(ResourceType)} t ON t.id = n.{_column(needs, "resourcetype")}
+          LEFT JOIN {_table(SchedulingSettings)} c ON c.id = 1
+         WHERE s.id = ANY(%s)
+    """
+    cursor.execute(sql, [service_ids])
+    return list(cursor.fetchall())
+
+
+def _staff_skills(
+    cursor: Any, *, service_ids: list[int], location: Location, staff: User | None
+) -> list[tuple[int, int, bool]]:
     """Query 2: (user id, service id, works at the location) of active staff who perform one of the
     services (only the chosen person when given). Someone with no locations works in every location."""
-    through = StaffProfile.skills.through
-    user_locations = User.locations.through
-    rows = through.objects.filter(service_id__in=service_ids, staffprofile__user__is_active=True)
+    skills, places = StaffProfile.skills.through, User.locations.through
+    user, location_col = _column(places, "user"), _column(places, "location")
+    chosen = "AND p.user_id = %s" if staff is not None else ""
+    sql = f"""
+        SELECT p.user_id, k.{_column(skills, "service")},
+               NOT EXISTS (SELECT 1 FROM {_table(places)} w WHERE w.{user} = p.user_id)
+               OR EXISTS (SELECT 1 FROM {_table(places)} w WHERE w.{user} = p.user_id AND w.{location_col} = %s)
+          FROM {_table(skills)} k
+          JOIN {_table(StaffProfile)} p ON p.id = k.{_column(skills, "staffprofile")}
+          JOIN {_table(User)} u ON u.id = p.user_id
+         WHERE k.{_column(skills, "service")} = ANY(%s) AND u.is_active {chosen}
+    """
+    params: list[Any] = [location.pk, service_ids]
     if staff is not None:
-        rows = rows.filter(staffprofile__user_id=staff.pk)
-    return list(
-        rows.annotate(  # type: ignore[misc]  # the stubs do not see the annotation in values_list
-            here=Exists(
-                user_locations.objects.filter(user_id=OuterRef("staffprofile__user_id"), location_id=location.pk)
-            )
-            | ~Exists(user_locations.objects.filter(user_id=OuterRef("staffprofile__user_id")))
-        )
-        .values_list("staffprofile__user_id", "service_id", "here")
-        .order_by()
-    )
+        params.append(staff.pk)
+    cursor.execute(sql, params)
+    return list(cursor.fetchall())
 
 
 def _roster_rows(
-    *, staff_ids: list[int], location_id: int, date_from: datetime.date, date_to: datetime.date
+    cursor: Any, *, staff_ids: list[int], location_id: int, date_from: datetime.date, date_to: datetime.date
 ) -> tuple[list[PatternRow], list[ExceptionRow]]:
     """Query 3: the weekly patterns at this location and the dated exceptions (any location: a working
     day elsewhere still replaces the pattern here) of these people, in one UNION."""
@@ -327,57 +361,79 @@ def _roster_rows(
           FROM {exception}
          WHERE staff_id = ANY(%s) AND date >= %s AND date <= %s
     """  # table names come from the models
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [staff_ids, location_id, date_to, date_from, staff_ids, date_from, date_to])
-        rows = cursor.fetchall()
+    cursor.execute(sql, [staff_ids, location_id, date_to, date_from, staff_ids, date_from, date_to])
+    rows = cursor.fetchall()
     patterns = [PatternRow(r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows if r[0] == 0]
     exceptions = [ExceptionRow(r[1], r[6], r[8], r[2], r[4], r[5]) for r in rows if r[0] == 1]
     return patterns, exceptions
 
 
+# Instants leave the database as whole epoch seconds: the core works on integers, and psycopg reads an
+# integer far faster than a timestamp with time zone.
+_EPOCH = "EXTRACT(EPOCH FROM {})::bigint"
+
+
 def _busy_rows(
-    *, staff_ids: list[int], start: datetime.datetime, end: datetime.datetime, exclude_id: int | None
-) -> list[tuple]:
+    cursor: Any, *, staff_ids: list[int], start: datetime.datetime, end: datetime.datetime, exclude_id: int | None
+) -> list[tuple[int, int, int, int, int]]:
     """Query 4: active lines (any location; start, end, busy_until) and time off (start, end, end) of
-    these people overlapping [start, end), in one UNION. Kind 0 is a line, 1 time off."""
+    these people overlapping [start, end), in one UNION; kind 0 is a line, 1 time off. The lines' range
+    test is the one of the exclusion constraint, so its GiST index finds them."""
     line, off = AppointmentLine._meta.db_table, TimeOff._meta.db_table
+    e = _EPOCH.format
+    mine = "AND appointment_id <> %s" if exclude_id is not None else ""
     sql = f"""
-        SELECT 0, staff_id, start, "end", busy_until
+        SELECT 0, staff_id, {e("start")}, {e('"end"')}, {e("busy_until")}
           FROM {line}
-         WHERE is_active AND staff_id = ANY(%s) AND start < %s AND busy_until > %s AND appointment_id <> %s
+         WHERE is_active AND TSTZRANGE(start, busy_until, '[)') && TSTZRANGE(%s, %s, '[)')
+           AND staff_id = ANY(%s) {mine}
         UNION ALL
-        SELECT 1, staff_id, start, "end", "end"
+        SELECT 1, staff_id, {e("start")}, {e('"end"')}, {e('"end"')}
           FROM {off}
          WHERE staff_id = ANY(%s) AND start < %s AND "end" > %s
     """  # table names come from the models
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [staff_ids, end, start, exclude_id or 0, staff_ids, end, start])
-        return cursor.fetchall()
+    params: list[Any] = [start, end, staff_ids]
+    if exclude_id is not None:
+        params.append(exclude_id)
+    params += [staff_ids, end, start]
+    cursor.execute(sql, params)
+    return list(cursor.fetchall())
 
 
 def _resource_rows(
+    cursor: Any,
     *,
     location_id: int,
     type_ids: list[int],
     start: datetime.datetime,
     end: datetime.datetime,
     exclude_id: int | None,
-) -> list[tuple]:
+) -> list[tuple[int, int, int, int | None, int | None, int | None]]:
     """Query 5: the location's active resources of these types, each with its active holds overlapping
-    [start, end) (LEFT JOIN: a resource with no hold gives one row of NULLs)."""
+    [start, end) (LEFT JOIN: a resource with no hold gives one row of NULLs; the range test is the one
+    of the exclusion constraint, so its GiST index finds the holds)."""
     resource, hold, line = Resource._meta.db_table, AppointmentResource._meta.db_table, AppointmentLine._meta.db_table
+    e = _EPOCH.format
+    mine = (
+        f"AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.id = h.line_id AND l.appointment_id = %s)"
+        if exclude_id is not None
+        else ""
+    )
     sql = f"""
-        SELECT r.id, r.resource_type_id, r.capacity, h.place, h.start, h."end"
+        SELECT r.id, r.resource_type_id, r.capacity, h.place, {e("h.start")}, {e('h."end"')}
           FROM {resource} r
           LEFT JOIN {hold} h
-            ON h.resource_id = r.id AND h.is_active AND h.start < %s AND h."end" > %s
-           AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.id = h.line_id AND l.appointment_id = %s)
+            ON h.resource_id = r.id AND h.is_active
+           AND TSTZRANGE(h.start, h."end", '[)') && TSTZRANGE(%s, %s, '[)') {mine}
          WHERE r.location_id = %s AND r.is_active AND r.resource_type_id = ANY(%s)
          ORDER BY r.sort_order, r.id
     """  # table names come from the models
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [end, start, exclude_id or 0, location_id, type_ids])
-        return cursor.fetchall()
+    params: list[Any] = [start, end]
+    if exclude_id is not None:
+        params.append(exclude_id)
+    params += [location_id, type_ids]
+    cursor.execute(sql, params)
+    return list(cursor.fetchall())
 
 
 def availability_load(
@@ -389,11 +445,36 @@ def availability_load(
     staff: User | None = None,
     exclude_appointment: Appointment | None = None,
 ) -> _Loaded:
-    """Read a search's data into a ``Snapshot`` (at most five queries; four when no service needs a
-    resource). Raises ``SchedulingError`` for unknown or inactive services and staff."""
+    """Read a search's data into a ``Snapshot``: at most five statements (four when no service needs a
+    resource), all on one cursor, so django-tenants sets the search path once. Raises
+    ``SchedulingError`` for unknown or inactive services and staff."""
     tz = salon_timezone()
+    with connection.cursor() as cursor:
+        return _load(
+            cursor,
+            tz=tz,
+            location=location,
+            services=services,
+            date_from=date_from,
+            date_to=date_to,
+            staff=staff,
+            exclude_appointment=exclude_appointment,
+        )
+
+
+def _load(
+    cursor: Any,
+    *,
+    tz: zoneinfo.ZoneInfo,
+    location: Location,
+    services: Sequence[Service],
+    date_from: datetime.date,
+    date_to: datetime.date,
+    staff: User | None,
+    exclude_appointment: Appointment | None,
+) -> _Loaded:
     service_ids = [s.pk for s in services]
-    rows = _service_rows(sorted(set(service_ids)))
+    rows = _service_rows(cursor, sorted(set(service_ids)))
     specs: dict[int, tuple[int, int, list[int]]] = {}
     online: dict[int, bool] = {}
     settings = (15, 60, 60)
@@ -417,7 +498,7 @@ def availability_load(
 
     skills: dict[int, set[int]] = defaultdict(set)
     performs: set[int] = set()
-    for user_id, sid, here in _staff_skills(service_ids=list(specs), location=location, staff=staff):
+    for user_id, sid, here in _staff_skills(cursor, service_ids=list(specs), location=location, staff=staff):
         performs.add(sid)
         if here:
             skills[user_id].add(sid)
@@ -439,7 +520,11 @@ def availability_load(
     window_end = bounds[-1] + datetime.timedelta(seconds=sum(s.duration + s.buffer for s in sequence))
 
     patterns, exceptions = _roster_rows(
-        staff_ids=staff_ids, location_id=location.pk, date_from=date_from, date_to=date_to + datetime.timedelta(days=1)
+        cursor,
+        staff_ids=staff_ids,
+        location_id=location.pk,
+        date_from=date_from,
+        date_to=date_to + datetime.timedelta(days=1),
     )
     periods = expand_roster(
         patterns=patterns,
@@ -456,11 +541,11 @@ def availability_load(
     busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     booked: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for kind, staff_id, start, end, until in _busy_rows(
-        staff_ids=staff_ids, start=window_start, end=window_end, exclude_id=exclude_id
+        cursor, staff_ids=staff_ids, start=window_start, end=window_end, exclude_id=exclude_id
     ):
-        busy[staff_id].append((_epoch(start), _epoch(until)))
+        busy[staff_id].append((start, until))
         if kind == 0:
-            booked[staff_id].append((_epoch(start), _epoch(end)))
+            booked[staff_id].append((start, end))
     snapshot.busy.update(busy)
     snapshot.booked.update(booked)
 
@@ -468,15 +553,20 @@ def availability_load(
     if type_ids:
         places: dict[int, list[tuple[int, int, list[tuple[int, int]]]]] = defaultdict(list)
         holds: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for resource_id, type_id, capacity, place, start, end in _resource_rows(
-            location_id=location.pk, type_ids=type_ids, start=window_start, end=window_end, exclude_id=exclude_id
+        for resource_id, type_id, capacity, place, hold_start, hold_end in _resource_rows(
+            cursor,
+            location_id=location.pk,
+            type_ids=type_ids,
+            start=window_start,
+            end=window_end,
+            exclude_id=exclude_id,
         ):
             if (resource_id, 1) not in holds:
                 for number in range(1, capacity + 1):
                     holds[(resource_id, number)] = []
                     places[type_id].append((resource_id, number, holds[(resource_id, number)]))
-            if place is not None and (resource_id, place) in holds:
-                holds[(resource_id, place)].append((_epoch(start), _epoch(end)))
+            if place is not None and hold_start is not None and hold_end is not None and (resource_id, place) in holds:
+                holds[(resource_id, place)].append((hold_start, hold_end))
         snapshot.places.update(places)
     return _Loaded(snapshot, tz, settings, online)
 
