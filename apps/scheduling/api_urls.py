@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.scheduling.api import staff as api
 
@@ -11,6 +11,8 @@ urlpatterns = [
 
 # Each topic's endpoints come from its own module (api_urls_<topic>.py with its own ``urlpatterns``),
 # added below, one line each.
-from apps.scheduling import api_urls_availability  # noqa: E402
+from apps.scheduling.api_urls_appointments import urlpatterns as appointments_urls  # noqa: E402
 
-urlpatterns += api_urls_availability.urlpatterns
+urlpatterns += appointments_urls
+urlpatterns += [path("", include("apps.scheduling.api_urls_setup"))]  # type: ignore[list-item]
+urlpatterns += [path("", include("apps.scheduling.api_urls_availability"))]  # type: ignore[list-item]
