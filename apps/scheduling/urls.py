@@ -13,3 +13,7 @@ urlpatterns = [
 
 # Each topic's pages come from its own module (urls_<topic>.py with its own ``urlpatterns``), added below,
 # one line each, so the topics stay apart.
+
+from apps.scheduling import urls_book  # noqa: E402
+
+urlpatterns += urls_book.urlpatterns
