@@ -10,4 +10,9 @@ urlpatterns = [
     path("calendar/today/", views.today, name="today"),
     path("calendar/board/", views.board, name="board"),
     path("calendar/appointments/<int:pk>/", views.appointment, name="appointment"),
+    path("calendar/appointments/new/", views.appointment_new, name="appointment_new"),
+    path("calendar/appointments/clients/", views.client_pick, name="client_pick"),
+    path("calendar/appointments/<int:pk>/move/", views.appointment_move, name="appointment_move"),
+    path("calendar/appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment_cancel"),
+    path("calendar/appointments/<int:pk>/<slug:action>/", views.appointment_transition, name="appointment_transition"),
 ]

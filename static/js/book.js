@@ -1,8 +1,13 @@
-/* The appointment book's drag to move (progressive enhancement): dropping a visit on a cell posts the
-   same move form the "pick the new time in the grid" buttons submit, so the server applies the same
-   conflict rules either way. Without this script, moving works by clicking. */
+/* The appointment book's small enhancements; everything works without them.
+   - The day grid opens scrolled to the "now" line.
+   - Drag to move: dropping a visit on a cell posts the same move form the "pick the new time in the grid"
+     target buttons submit, so the server applies the same conflict rules either way. */
 (function () {
   "use strict";
+  var now = document.querySelector("#book-grid .book-now");
+  if (now && window.scrollY === 0) {
+    now.scrollIntoView({ block: "center" });
+  }
   var form = document.getElementById("book-move");
   if (!form) { return; }
   var dragged = null;
@@ -22,7 +27,7 @@
     var cell = event.target.closest && event.target.closest(".book-cell[data-start]");
     if (!dragged || !cell) { return; }
     event.preventDefault();
-    form.setAttribute("action", form.getAttribute("data-move-url").replace(/\/0\/move\/to\/$/, "/" + dragged + "/move/to/"));
+    form.setAttribute("action", form.getAttribute("data-move-url").replace(/\/0\/move\/$/, "/" + dragged + "/move/"));
     var target = document.createElement("input");
     target.type = "hidden";
     target.name = "target";

@@ -14,6 +14,8 @@ from django_tenants.utils import schema_context
 
 from apps.core.models import Location
 from apps.scheduling.models import (
+    Appointment,
+    AppointmentEvent,
     AppointmentStatus,
     Deposit,
     DepositMethod,
@@ -295,3 +297,210 @@ def test_board_page_and_its_polled_partial(salon):
     assert 'hx-trigger="every 15s"' in page and "Busy until" in page and "林小姐" in page
     assert partial.lstrip().startswith('<div id="live-board"') and "<html" not in partial
     assert f'data-staff="{tech.pk}" data-state="busy"' in partial
+
+
+# --- booking, moving and the lifecycle from the book (through the booking services) --------------------
+
+
+def test_booking_from_an_empty_cell(salon):
+    # given the form opened from 王强's 11:00 cell
+    desk = english(salon["info"], "desk")
+    with schema_context(salon["info"].schema):
+        location = Location.objects.get()
+        client = client_make("赵雪", phone="+8613911112222")
+    form = desk.get(
+        "/calendar/appointments/new/",
+        {"location": location.pk, "staff": salon["wang"].pk, "start": at("11:00").isoformat()},
+    ).content.decode()
+    assert 'value="2026-12-01"' in form and 'value="11:00"' in form
+    assert f'<option value="{salon["wang"].pk}" selected>' in form
+    found = desk.get("/calendar/appointments/clients/", {"q": "2222"}).content.decode()
+    assert f'name="client" value="{client.pk}"' in found and "赵雪" in found
+    # when
+    response = desk.post(
+        "/calendar/appointments/new/",
+        {
+            "location": location.pk,
+            "client": client.pk,
+            "services": [salon["cut"].pk],
+            "staff": salon["wang"].pk,
+            "is_requested": "on",
+            "date": "2026-12-01",
+            "time": "11:00",
+            "notes": "first visit",
+        },
+    )
+    # then
+    assert response.status_code == 302
+    assert response["Location"] == f"/calendar/?location={location.pk}&date=2026-12-01"
+    with schema_context(salon["info"].schema):
+        visit = Appointment.objects.get(client=client)
+        line = visit.lines.get()
+        assert (visit.start, visit.channel, visit.notes, visit.status) == (
+            at("11:00"),
+            "staff",
+            "first visit",
+            "booked",
+        )
+        assert (line.staff_id, line.service_id, line.is_requested) == (salon["wang"].pk, salon["cut"].pk, True)
+
+
+def test_a_conflicting_booking_is_a_form_error_naming_the_booking_and_nothing_is_written(salon):
+    # given 李娜 is booked 10:00–11:15 for 王芳
+    desk = english(salon["info"], "desk")
+    with schema_context(salon["info"].schema):
+        location = Location.objects.get()
+        client = client_make("赵雪")
+        before = Appointment.objects.count()
+    # when
+    response = desk.post(
+        "/calendar/appointments/new/",
+        {
+            "location": location.pk,
+            "client": client.pk,
+            "services": [salon["cut"].pk],
+            "staff": salon["li"].pk,
+            "date": "2026-12-01",
+            "time": "10:30",
+        },
+    )
+    # then
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "李娜 is already booked from 2026-12-01 10:00 to 2026-12-01 11:15." in page
+    assert "In the way: 王芳&#x27;s booking at 2026-12-01 10:00 (洗剪吹)." in page
+    assert f'name="client" value="{client.pk}" checked' in page  # what was filled in stays
+    with schema_context(salon["info"].schema):
+        assert Appointment.objects.count() == before
+
+
+def test_booking_form_errors_without_a_client_or_service(salon):
+    desk = english(salon["info"], "desk")
+    with schema_context(salon["info"].schema):
+        location = Location.objects.get()
+        before = Appointment.objects.count()
+    response = desk.post(
+        "/calendar/appointments/new/", {"location": location.pk, "date": "2026-12-01", "time": "11:00"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Choose the client." in page and "Choose at least one service." in page
+    with schema_context(salon["info"].schema):
+        assert Appointment.objects.count() == before
+
+
+def test_moving_a_visit_to_another_technician_by_target_cell(salon):
+    desk = english(salon["info"], "desk")
+    visit = salon["first"]
+    # when
+    response = desk.post(
+        f"/calendar/appointments/{visit.pk}/move/", {"target": f"{salon['wang'].pk}@{at('12:00').isoformat()}"}
+    )
+    # then
+    assert response.status_code == 302
+    with schema_context(salon["info"].schema):
+        line = Appointment.objects.get(pk=visit.pk).lines.get(is_active=True)
+        assert (line.staff_id, line.start, line.is_requested) == (salon["wang"].pk, at("12:00"), False)
+
+
+def test_moving_a_visit_with_the_panel_form(salon):
+    desk = english(salon["info"], "desk")
+    visit = salon["second"]
+    with schema_context(salon["info"].schema):
+        line = visit.lines.get()
+    panel = desk.get(f"/calendar/appointments/{visit.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert f'name="staff_{line.pk}"' in panel and "Move the appointment" in panel
+    response = desk.post(
+        f"/calendar/appointments/{visit.pk}/move/",
+        {"date": "2026-12-01", "time": "16:00", f"staff_{line.pk}": salon["li"].pk},
+    )
+    assert response.status_code == 302
+    with schema_context(salon["info"].schema):
+        moved = Appointment.objects.get(pk=visit.pk).lines.get(is_active=True)
+        assert (moved.staff_id, moved.start) == (salon["li"].pk, at("16:00"))
+
+
+def test_a_conflicting_move_is_refused_with_the_same_message_and_nothing_changes(salon):
+    desk = english(salon["info"], "desk")
+    visit = salon["second"]  # Zhouting 14:30–16:00
+    # when moved onto 李娜 at 10:30, where 王芳 is
+    response = desk.post(
+        f"/calendar/appointments/{visit.pk}/move/", {"target": f"{salon['li'].pk}@{at('10:30').isoformat()}"}
+    )
+    # then
+    assert response.status_code == 302 and f"move={visit.pk}" in response["Location"]
+    page = desk.get(response["Location"]).content.decode()
+    assert "李娜 is already booked from 2026-12-01 10:00 to 2026-12-01 11:15." in page
+    assert "In the way: 王芳&#x27;s booking at 2026-12-01 10:00 (洗剪吹)." in page
+    with schema_context(salon["info"].schema):
+        line = Appointment.objects.get(pk=visit.pk).lines.get()
+        assert (line.staff_id, line.start, line.is_active) == (salon["own"].pk, at("14:30"), True)
+
+
+def test_move_mode_turns_cells_into_targets(salon):
+    desk = english(salon["info"], "desk")
+    page = desk.get(f"/calendar/?date={DAY.isoformat()}&move={salon['second'].pk}").content.decode()
+    assert 'form="book-move" name="target"' in page and "Stop moving" in page
+    assert f'action="/calendar/appointments/{salon["second"].pk}/move/"' in page
+
+
+def test_lifecycle_from_the_queue_buttons(salon):
+    desk = english(salon["info"], "desk")
+    visit = salon["second"]
+    for action, status in (
+        ("confirm", "confirmed"),
+        ("arrive", "arrived"),
+        ("start", "in_service"),
+        ("finish", "done"),
+    ):
+        response = desk.post(f"/calendar/appointments/{visit.pk}/{action}/", {"next": "/calendar/today/"})
+        assert response.status_code == 302 and response["Location"] == "/calendar/today/"
+        with schema_context(salon["info"].schema):
+            assert Appointment.objects.get(pk=visit.pk).status == status
+    with schema_context(salon["info"].schema):
+        kinds = list(AppointmentEvent.objects.filter(appointment=visit).values_list("kind", flat=True))
+    assert kinds == ["confirmed", "arrived", "started", "finished"]
+    panel = desk.get(f"/calendar/appointments/{visit.pk}/").content.decode()
+    assert "finished → done" in panel
+
+
+def test_a_refused_transition_says_why_and_changes_nothing(salon):
+    desk = english(salon["info"], "desk")
+    visit = salon["second"]  # booked: cannot finish
+    response = desk.post(f"/calendar/appointments/{visit.pk}/finish/", follow=True)
+    assert response.status_code == 200
+    with schema_context(salon["info"].schema):
+        assert Appointment.objects.get(pk=visit.pk).status == "booked"
+        assert not AppointmentEvent.objects.filter(appointment=visit).exists()
+
+
+def test_cancel_with_a_reason_and_no_show(salon):
+    desk = english(salon["info"], "desk")
+    response = desk.post(f"/calendar/appointments/{salon['second'].pk}/cancel/", {"reason": "生病"})
+    assert response.status_code == 302
+    desk.post(f"/calendar/appointments/{salon['first'].pk}/no-show/")
+    with schema_context(salon["info"].schema):
+        cancelled = Appointment.objects.get(pk=salon["second"].pk)
+        assert (cancelled.status, cancelled.cancel_reason) == ("cancelled", "生病")
+        assert Appointment.objects.get(pk=salon["first"].pk).status == "no_show"
+
+
+def test_a_technician_clocks_their_own_visit_on_and_off_but_nothing_else(salon):
+    # given 陈梅 has arrived for Zhouting; 王芳 is with 李娜
+    desk = english(salon["info"], "desk")
+    desk.post(f"/calendar/appointments/{salon['second'].pk}/arrive/")
+    tech = english(salon["info"], "zhouting")
+    # then the technician may not confirm, move, book or see another's visit
+    assert tech.post(f"/calendar/appointments/{salon['second'].pk}/confirm/").status_code == 403
+    assert tech.post(f"/calendar/appointments/{salon['first'].pk}/start/").status_code == 404
+    assert tech.get(f"/calendar/appointments/{salon['first'].pk}/").status_code == 404
+    assert tech.post(f"/calendar/appointments/{salon['second'].pk}/cancel/").status_code == 403
+    assert tech.get("/calendar/appointments/new/").status_code == 403
+    # when they clock on and off
+    tech.post(f"/calendar/appointments/{salon['second'].pk}/start/")
+    with schema_context(salon["info"].schema):
+        assert Appointment.objects.get(pk=salon["second"].pk).status == "in_service"
+    tech.post(f"/calendar/appointments/{salon['second'].pk}/finish/")
+    with schema_context(salon["info"].schema):
+        assert Appointment.objects.get(pk=salon["second"].pk).status == "done"
+        assert Appointment.objects.get(pk=salon["first"].pk).status == "confirmed"
