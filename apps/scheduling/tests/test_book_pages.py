@@ -4,6 +4,7 @@ in two salons, with a fixed number of queries; the polled partials."""
 from __future__ import annotations
 
 import datetime
+import re
 import zoneinfo
 
 import pytest
@@ -504,3 +505,37 @@ def test_a_technician_clocks_their_own_visit_on_and_off_but_nothing_else(salon):
     with schema_context(salon["info"].schema):
         assert Appointment.objects.get(pk=salon["second"].pk).status == "done"
         assert Appointment.objects.get(pk=salon["first"].pk).status == "confirmed"
+
+
+def test_searching_for_the_client_without_javascript_keeps_what_was_filled_in(salon):
+    desk = english(salon["info"], "desk")
+    with schema_context(salon["info"].schema):
+        location = Location.objects.get()
+        client = client_make("赵雪")
+    page = desk.get(
+        "/calendar/appointments/new/",
+        {
+            "location": location.pk,
+            "date": "2026-12-01",
+            "time": "11:00",
+            "services": [salon["colour"].pk],
+            "staff": salon["li"].pk,
+            "q": "赵",
+        },
+    ).content.decode()
+    assert f'name="client" value="{client.pk}"' in page
+    assert re.search(rf'name="services" value="{salon["colour"].pk}"[^>]* checked', page)
+    assert not re.search(rf'name="services" value="{salon["cut"].pk}"[^>]* checked', page)
+    assert 'value="11:00"' in page and f'<option value="{salon["li"].pk}" selected>' in page
+
+
+def test_a_technicians_panel_offers_only_clocking_on_and_off(salon):
+    desk = english(salon["info"], "desk")
+    desk.post(f"/calendar/appointments/{salon['second'].pk}/arrive/")
+    tech = english(salon["info"], "zhouting")
+    panel = tech.get(f"/calendar/appointments/{salon['second'].pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "Start (上钟)" in panel
+    for hidden in ("Confirm", "No-show", "Cancel the appointment", "Move the appointment"):
+        assert hidden not in panel
+    grid = tech.get(f"/calendar/?date={DAY.isoformat()}").content.decode()
+    assert 'draggable="true"' not in grid and 'id="book-move"' not in grid
