@@ -539,3 +539,21 @@ def test_a_technicians_panel_offers_only_clocking_on_and_off(salon):
         assert hidden not in panel
     grid = tech.get(f"/calendar/?date={DAY.isoformat()}").content.decode()
     assert 'draggable="true"' not in grid and 'id="book-move"' not in grid
+
+
+def test_a_second_location_has_its_own_columns_and_a_picker(salon):
+    # given a second location where only 吴敏 works
+    from apps.core.services import location_create
+
+    with schema_context(salon["info"].schema):
+        branch = location_create(name="二店")
+        wu = technician_make("吴敏", services=[salon["cut"]], location=branch)
+        appointment_insert(client=client_make("郑丽"), start=at("13:00"), lines=[(salon["cut"], wu)], location=branch)
+    desk = english(salon["info"], "desk")
+    # when
+    main_page = desk.get(f"/calendar/?date={DAY.isoformat()}").content.decode()
+    branch_page = desk.get(f"/calendar/?date={DAY.isoformat()}&location={branch.pk}").content.decode()
+    # then
+    assert 'id="book-location"' in main_page and f'<option value="{branch.pk}" >二店</option>' in main_page
+    assert "李娜" in main_page and "吴敏" not in main_page and "郑丽" not in main_page
+    assert "吴敏" in branch_page and "郑丽" in branch_page and "李娜" not in branch_page and "王芳" not in branch_page
