@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.scheduling.views import staff as views
 
@@ -13,7 +13,5 @@ urlpatterns = [
 
 # Each topic's pages come from its own module (urls_<topic>.py with its own ``urlpatterns``), added below,
 # one line each, so the topics stay apart.
-
-from apps.scheduling import urls_book  # noqa: E402
-
-urlpatterns += urls_book.urlpatterns
+urlpatterns += [path("", include("apps.scheduling.urls_setup"))]  # type: ignore[list-item]
+urlpatterns += [path("", include("apps.scheduling.urls_book"))]  # type: ignore[list-item]
