@@ -9,6 +9,7 @@ urlpatterns = [
     path("calendar/week/", views.week, name="week"),
     path("calendar/today/", views.today, name="today"),
     path("calendar/board/", views.board, name="board"),
+    path("calendar/board/resources/<int:pk>/status/", views.resource_status, name="resource_status"),
     path("calendar/appointments/<int:pk>/", views.appointment, name="appointment"),
     path("calendar/appointments/new/", views.appointment_new, name="appointment_new"),
     path("calendar/appointments/clients/", views.client_pick, name="client_pick"),

@@ -557,3 +557,26 @@ def test_a_second_location_has_its_own_columns_and_a_picker(salon):
     assert 'id="book-location"' in main_page and f'<option value="{branch.pk}" >二店</option>' in main_page
     assert "李娜" in main_page and "吴敏" not in main_page and "郑丽" not in main_page
     assert "吴敏" in branch_page and "郑丽" in branch_page and "李娜" not in branch_page and "王芳" not in branch_page
+
+
+def test_rooms_change_status_from_the_board(salon):
+    # given
+    with schema_context(salon["info"].schema):
+        room = Resource.objects.create(
+            location=Location.objects.get(), resource_type=ResourceType.objects.create(name="美容房"), name="1号房"
+        )
+    desk = english(salon["info"], "desk")
+    assert "Mark To clean" in desk.get("/calendar/board/").content.decode()
+    # when
+    response = desk.post(
+        f"/calendar/board/resources/{room.pk}/status/", {"status": "to_clean", "next": "/calendar/board/"}
+    )
+    refused = desk.post(f"/calendar/board/resources/{room.pk}/status/", {"status": "broken"})
+    tech = logged_in_client(salon["info"], "zhouting")
+    denied = tech.post(f"/calendar/board/resources/{room.pk}/status/", {"status": "free"})
+    # then
+    assert response.status_code == 302 and response["Location"] == "/calendar/board/"
+    assert refused.status_code == 302 and denied.status_code == 403
+    with schema_context(salon["info"].schema):
+        room.refresh_from_db()
+        assert (room.status, room.status_changed_by_id) == ("to_clean", salon["desk"].pk)

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -30,9 +30,9 @@ from apps.core.roles import perm
 from apps.core.views import apply_service_error
 from apps.crm import selectors as client_selectors
 from apps.scheduling.forms_book import BookForm, local_start
-from apps.scheduling.models import Appointment, AppointmentChannel, ResourceStatus
+from apps.scheduling.models import Appointment, AppointmentChannel, Resource, ResourceStatus
 from apps.scheduling.selectors import book as selectors
-from apps.scheduling.services import booking
+from apps.scheduling.services import booking, resources
 
 
 def can_book(request: HttpRequest) -> bool:
@@ -433,3 +433,18 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The appointment of %(client)s was cancelled.") % {"client": visit.client.name})
     return redirect(back)
+
+
+@staff_permission_required("book_appointments")
+@require_POST
+def resource_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a room or resource free, occupied or to clean from the live board."""
+    resource = get_object_or_404(Resource, pk=pk, is_active=True)
+    try:
+        resources.resource_status_set(
+            resource=resource, status=request.POST.get("status", ""), acting_user=acting_user(request)
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    board_url = f"{reverse('scheduling:board')}?{urlencode({'location': resource.location_id})}"
+    return redirect(safe_next(request, board_url))
