@@ -566,7 +566,8 @@ def test_rooms_change_status_from_the_board(salon):
             location=Location.objects.get(), resource_type=ResourceType.objects.create(name="美容房"), name="1号房"
         )
     desk = english(salon["info"], "desk")
-    assert "Mark To clean" in desk.get("/calendar/board/").content.decode()
+    board = desk.get("/calendar/board/").content.decode()
+    assert "Mark to clean" in board and "Mark occupied" in board and "Mark free" not in board
     # when
     response = desk.post(
         f"/calendar/board/resources/{room.pk}/status/", {"status": "to_clean", "next": "/calendar/board/"}

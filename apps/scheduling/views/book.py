@@ -169,7 +169,11 @@ def board(request: HttpRequest) -> HttpResponse:
     location = _location(request, locations)
     context = {
         "board": selectors.live_board(location=location),
-        "status_choices": ResourceStatus.choices,
+        "status_choices": [
+            (ResourceStatus.FREE, _("Mark free")),
+            (ResourceStatus.OCCUPIED, _("Mark occupied")),
+            (ResourceStatus.TO_CLEAN, _("Mark to clean")),
+        ],
         "locations": locations,
         "location": location,
         "can_book": only_staff is None,
