@@ -11,5 +11,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("apps.scheduling.api_urls_appointments")),
     path("", include("apps.scheduling.api_urls_setup")),
     path("", include("apps.scheduling.api_urls_insights")),
+    path("", include("apps.scheduling.api_urls_availability")),
     path("", include("apps.scheduling.api_urls_queues")),
 ]
