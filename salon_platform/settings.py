@@ -336,6 +336,12 @@ CELERY_BEAT_SCHEDULE = {
         "args": ["crm.follow_up_reminders"],
     },
     # Automatic client tags (CRM-3), nightly: 19:00 UTC is 03:00 in Asia/Shanghai.
+    # Appointment reminders (SCH-8) at the salons' offsets before each visit.
+    "appointment-reminders": {
+        "task": "tenants.for_each_salon",
+        "schedule": 300.0,
+        "args": ["scheduling.reminders_send"],
+    },
     "client-tags-recompute": {
         "task": "tenants.for_each_salon",
         "schedule": crontab(hour=19, minute=0),
