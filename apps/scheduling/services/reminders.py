@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from apps.catalog.models import Service
 from apps.core.db import salon_name, salon_timezone
 from apps.core.models import User
 from apps.messaging.models import Channel
@@ -216,9 +217,13 @@ def _send_once(
     kind: str,
     offset: int,
     recipient: Recipient,
+    start: datetime.datetime | None = None,
 ) -> ReminderSent | None:
+    """Insert the gate row and queue the message, or do nothing if the row was there. ``start`` is the
+    visit's start the message is about (its current one unless said)."""
+    start = start or appointment.start
     with transaction.atomic():
-        gate_id = _gate(appointment=appointment, kind=kind, offset=offset, recipient=recipient, start=appointment.start)
+        gate_id = _gate(appointment=appointment, kind=kind, offset=offset, recipient=recipient, start=start)
         if gate_id is None:
             return None
         with translation.override(recipient.language):
@@ -241,7 +246,7 @@ def _send_once(
             kind=kind,
             offset_minutes=offset,
             recipient_key=recipient.key,
-            appointment_start=appointment.start,
+            appointment_start=start,
             channel=recipient.channel,
             delivery=delivery,
         )
@@ -259,10 +264,37 @@ def _booking_settings() -> SchedulingSettings:
     return SchedulingSettings.objects.get_or_create(pk=1)[0]
 
 
-def appointment_notify(*, appointment: Appointment, kind: str) -> list[ReminderSent]:
+def _released_staff(
+    appointment: Appointment, lines: Sequence[AppointmentLine], before: dict[str, Any]
+) -> tuple[datetime.datetime | None, list[AppointmentLine]]:
+    """The lines a move took away from technicians who are no longer on the visit (unsaved, from the
+    ``rescheduled`` signal's previous lines), with the visit's previous start."""
+    staying = {line.staff_id for line in lines}
+    previous = [item for item in before.get("lines") or [] if item.get("staff") and item["staff"] not in staying]
+    if not previous or not before.get("start"):
+        return None, []
+    staff = User.objects.in_bulk({item["staff"] for item in previous})
+    services = Service.objects.in_bulk({item["service"] for item in previous if item.get("service")})
+    released = [
+        AppointmentLine(
+            appointment=appointment,
+            staff=staff[item["staff"]],
+            service=services[item["service"]],
+            start=datetime.datetime.fromisoformat(item["start"]),
+        )
+        for item in previous
+        if item["staff"] in staff and item.get("service") in services
+    ]
+    return datetime.datetime.fromisoformat(before["start"]), released
+
+
+def appointment_notify(
+    *, appointment: Appointment, kind: str, data: dict[str, Any] | None = None
+) -> list[ReminderSent]:
     """Tell the client and (if the salon reminds staff) the technicians of a booking, a move or a
-    cancellation (``kind``: booked, rescheduled, cancelled), once per recipient and start time.
-    Walk-ins are in the salon already and hear nothing."""
+    cancellation (``kind``: booked, rescheduled, cancelled), once per recipient and start time. A move
+    that takes a technician off the visit tells them it is cancelled for them (``data``: the signal's
+    previous start and lines). Walk-ins are in the salon already and hear nothing."""
     message_kind = KIND_OF_CHANGE.get(kind)
     if message_kind is None:
         return []
@@ -272,21 +304,37 @@ def appointment_notify(*, appointment: Appointment, kind: str) -> list[ReminderS
     if message_kind != CANCELLATION and appointment.status not in REMINDED_STATUSES:
         return []  # moved and then cancelled before this ran: the cancellation says what matters
     lines = _lines(appointment)
+    remind_staff = _booking_settings().remind_staff
     sent = []
-    for recipient in _recipients(appointment, lines, _booking_settings().remind_staff):
+    for recipient in _recipients(appointment, lines, remind_staff):
         row = _send_once(appointment=appointment, lines=lines, kind=message_kind, offset=0, recipient=recipient)
         if row is not None:
             sent.append(row)
+    if message_kind == CHANGE and remind_staff:
+        previous_start, released = _released_staff(appointment, lines, data or {})
+        for recipient in _staff_recipients(released):
+            row = _send_once(
+                appointment=appointment,
+                lines=released,
+                kind=CANCELLATION,
+                offset=0,
+                recipient=recipient,
+                start=previous_start,
+            )
+            if row is not None:
+                sent.append(row)
     return sent
 
 
-def on_appointment_changed(sender: Any, *, appointment: Appointment, kind: str, **kwargs: Any) -> None:
+def on_appointment_changed(
+    sender: Any, *, appointment: Appointment, kind: str, data: dict[str, Any] | None = None, **kwargs: Any
+) -> None:
     """Receiver of ``appointment_changed`` (sent after the booking committed). A failure here is logged
     and never reaches the booking that has already happened."""
     if kind not in KIND_OF_CHANGE:
         return
     try:
-        appointment_notify(appointment=appointment, kind=kind)
+        appointment_notify(appointment=appointment, kind=kind, data=data)
     except Exception:
         logger.exception("booking message for appointment %s (%s) failed", appointment.pk, kind)
 

@@ -416,6 +416,47 @@ def test_a_move_and_a_cancellation_are_told_too(in_alpha, django_capture_on_comm
     assert _send(django_capture_on_commit_callbacks, AT_2H) == []
 
 
+def test_a_technician_taken_off_a_moved_visit_is_told_it_is_cancelled_for_them(
+    in_alpha, django_capture_on_commit_callbacks
+):
+    # given Lily's visit moved an hour later, to Max
+    s = _salon()
+    max_ = technician_make("Max", services=s.services)
+    User.objects.filter(pk=max_.pk).update(phone="+8613700000002")
+    visit = _visit(s)
+    before = {
+        "start": START.isoformat(),
+        "end": (START + datetime.timedelta(hours=1)).isoformat(),
+        "lines": [
+            {
+                "service": s.services[0].pk,
+                "staff": s.lily.pk,
+                "start": START.isoformat(),
+                "end": (START + datetime.timedelta(hours=1)).isoformat(),
+            }
+        ],
+    }
+    later = START + datetime.timedelta(hours=1)
+    Appointment.objects.filter(pk=visit.pk).update(start=later, end=later + datetime.timedelta(hours=1))
+    AppointmentLine.objects.filter(appointment=visit).update(
+        staff=max_, start=later, end=later + datetime.timedelta(hours=1), busy_until=later + datetime.timedelta(hours=1)
+    )
+    # when the move is announced (twice)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            appointment_changed.send(sender=Appointment, appointment=visit, kind="rescheduled", data=before)
+    # then the client and Max heard of the new time, and Lily that her part at the old time is off
+    assert _texts() == [
+        (
+            CLIENT_PHONE,
+            "Alpha Salon: your booking has moved to 2030-01-10 11:00, Haircut with Max at Downtown (1 Nanjing Road).",
+        ),
+        ("+8613700000002", "Booking moved: Wang Fang is now 2030-01-10 11:00, Haircut at Downtown (1 Nanjing Road)."),
+        (LILY_PHONE, "Booking cancelled: Wang Fang, 2030-01-10 10:00, Haircut."),
+    ]
+    assert ReminderSent.objects.get(recipient_key=f"staff:{s.lily.pk}").appointment_start == START
+
+
 def test_other_changes_and_walk_ins_send_nothing(in_alpha, django_capture_on_commit_callbacks):
     # given a visit and a walk-in
     s = _salon()
