@@ -457,6 +457,49 @@ def test_a_technician_taken_off_a_moved_visit_is_told_it_is_cancelled_for_them(
     assert ReminderSent.objects.get(recipient_key=f"staff:{s.lily.pk}").appointment_start == START
 
 
+def test_the_booking_services_confirm_a_booking_a_move_and_a_cancellation(in_alpha, django_capture_on_commit_callbacks):
+    from apps.scheduling.services.booking import (
+        LineRequest,
+        appointment_book,
+        appointment_cancel,
+        appointment_reschedule,
+    )
+
+    # given Lily's haircut booked at the desk
+    s = _salon()
+    now = START - datetime.timedelta(days=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        visit = appointment_book(
+            client=s.client,
+            location=default_location(),
+            start=START,
+            lines=[LineRequest(s.services[0], s.lily)],
+            channel="staff",
+            acting_user=None,
+            now=now,
+        )
+    # when it is moved an hour later, reminded 2 hours before, then cancelled
+    later = START + datetime.timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_reschedule(appointment=visit, start=later, acting_user=None, now=now)
+    reminded = _send(django_capture_on_commit_callbacks, later - datetime.timedelta(minutes=115))
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_cancel(appointment=visit, acting_user=None, reason="ill", now=later - datetime.timedelta(hours=1))
+    # then the client heard of each, in order, and Lily too
+    client_texts = [body for to, body in _texts() if to == CLIENT_PHONE]
+    assert client_texts == [
+        "Alpha Salon: you are booked for 2030-01-10 10:00, Haircut with Lily at Downtown (1 Nanjing Road).",
+        "Alpha Salon: your booking has moved to 2030-01-10 11:00, Haircut with Lily at Downtown (1 Nanjing Road).",
+        "Alpha Salon: a reminder of your visit at 2030-01-10 11:00, Haircut with Lily at Downtown (1 Nanjing Road).",
+        "Alpha Salon: your booking of 2030-01-10 11:00 (Haircut) is cancelled.",
+    ]
+    assert len([to for to, _ in _texts() if to == LILY_PHONE]) == 4
+    assert {r.offset_minutes for r in reminded} == {120}
+    assert sorted(ReminderSent.objects.values_list("kind", flat=True)) == sorted(
+        ["confirmation", "change", "reminder", "cancellation"] * 2
+    )
+
+
 def test_other_changes_and_walk_ins_send_nothing(in_alpha, django_capture_on_commit_callbacks):
     # given a visit and a walk-in
     s = _salon()
