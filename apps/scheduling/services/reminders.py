@@ -77,8 +77,10 @@ class Recipient:
 
 def _client_recipient(appointment: Appointment) -> Recipient | None:
     """WeChat if the client follows the official account, else a text to the phone, else e-mail; none
-    when the client asked for no reminders."""
+    when the client asked for no reminders or is no longer a client (merged away, erased)."""
     client = appointment.client
+    if not client.is_active:
+        return None
     try:
         profile: ClientBookingProfile | None = client.booking_profile
     except ClientBookingProfile.DoesNotExist:

@@ -267,6 +267,17 @@ def test_a_client_who_opted_out_gets_no_reminder_but_the_technician_does(in_alph
     assert wechat.outbox == []
 
 
+def test_a_client_merged_away_or_erased_is_not_reminded(in_alpha, django_capture_on_commit_callbacks):
+    # given a visit of a client who is no longer active
+    s = _salon()
+    _visit(s)
+    Client.objects.filter(pk=s.client.pk).update(is_active=False)
+    # when the reminder is due
+    sent = _send(django_capture_on_commit_callbacks, AT_24H)
+    # then only Lily was reminded
+    assert [r.recipient_key for r in sent] == [f"staff:{s.lily.pk}"]
+
+
 def test_the_technician_is_not_reminded_when_the_salon_says_so(in_alpha, django_capture_on_commit_callbacks):
     # given a salon that does not remind its staff, with reminders 1 hour before only
     SchedulingSettings.objects.filter(pk=1).update(remind_staff=False, reminder_offsets_minutes=[60])
