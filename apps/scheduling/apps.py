@@ -8,9 +8,14 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Scheduling")
 
     def ready(self) -> None:
-        from apps.scheduling import tasks_queues  # noqa: F401  (registers the waitlist's tasks)
+        from apps.scheduling import (
+            tasks_queues,  # noqa: F401  (registers the waitlist's tasks)
+            tasks_reminders,  # noqa: F401  (registers the beat task)
+        )
+        from apps.scheduling.services.reminders import on_appointment_changed
         from apps.scheduling.services.waitlist import waitlist_on_appointment_changed
         from apps.scheduling.signals import appointment_changed
 
+        appointment_changed.connect(on_appointment_changed, dispatch_uid="scheduling.reminders.appointment_changed")
         # A freed slot is offered to the waitlist; a served walk-in follows its visit.
         appointment_changed.connect(waitlist_on_appointment_changed, dispatch_uid="scheduling.waitlist")
