@@ -11,3 +11,6 @@ urlpatterns = [
 
 # Each topic's endpoints come from its own module (api_urls_<topic>.py with its own ``urlpatterns``),
 # added below, one line each.
+from apps.scheduling.api_urls_appointments import urlpatterns as appointments_urls  # noqa: E402
+
+urlpatterns += appointments_urls
