@@ -45,10 +45,15 @@ from apps.loyalty.member_auth import (
     member_session_end,
     member_session_start,
 )
+from apps.loyalty.selectors import account_header
 from apps.loyalty.services.member_login import member_phone_verify
+from apps.scheduling.availability import Slot, availability_search
 from apps.scheduling.client_forms import BookingConfirmForm
 from apps.scheduling.errors import MESSAGES, SchedulingError
+from apps.scheduling.models import Appointment, AppointmentChannel, DepositMethod
 from apps.scheduling.selectors import client_booking as selectors
+from apps.scheduling.services.booking import LineRequest, appointment_cancel, appointment_reschedule
+from apps.scheduling.services.client_booking import appointment_book_online
 
 # At most this many services in one visit (the booking services refuse more, with this message).
 MAX_SERVICES = 5
@@ -302,16 +307,16 @@ def _booking_days(day: datetime.date | None) -> tuple[datetime.date, datetime.da
     return first, last, day
 
 
-def _slots(*, choice: Choice, day: datetime.date, staff_member: User | None, exclude: Any = None) -> list[Any]:
-    from apps.scheduling.availability import availability_search
-
+def _slots(
+    *, choice: Choice, day: datetime.date, staff_member: User | None, exclude: Appointment | None = None
+) -> list[Slot]:
     return availability_search(
         location=choice.location,
         services=choice.services,
         date_from=day,
         date_to=day,
         staff=staff_member,
-        channel="online",
+        channel=AppointmentChannel.ONLINE,
         exclude_appointment=exclude,
     )
 
@@ -442,13 +447,15 @@ def confirm(request: HttpRequest) -> HttpResponse:
         request.POST or None, new_client=member is None, initial={"key": secrets.token_urlsafe(16)}
     )
     status = 200
+    deposit: dict[str, int] | None = None
     if request.method == "POST" and form.is_valid():
-        from apps.scheduling.services.booking import LineRequest
-        from apps.scheduling.services.client_booking import appointment_book_online
-
         lines = [
             LineRequest(service=s, staff=choice.staff, is_requested=choice.staff is not None) for s in choice.services
         ]
+        # Online, a deposit can only come from stored value (nobody is at the desk), and only once the client
+        # has seen the amount the booking service asked for and agreed to it.
+        # The "pay the deposit and book" button, shown once the page has shown the deposit and the balance.
+        pay_deposit = request.POST.get("pay_deposit") == "1"
         try:
             appointment, client = appointment_book_online(
                 client=member,
@@ -459,12 +466,17 @@ def confirm(request: HttpRequest) -> HttpResponse:
                 lines=lines,
                 notes=form.cleaned_data["notes"],
                 idempotency_key=f"online:{form.cleaned_data['key']}",
+                deposit_method=DepositMethod.STORED_VALUE if pay_deposit else None,
             )
         except ServiceError as error:
             if error.code in SLOT_GONE:
                 messages.error(request, _("%(why)s Please choose another time.") % {"why": error.message})
                 return redirect(choice.url("book:slots", start=""))
-            apply_service_error(form, error)
+            if error.code == SchedulingError.DEPOSIT_REQUIRED and isinstance(error.extra.get("deposit"), int):
+                balance = account_header(member).balance if member is not None else 0
+                deposit = {"amount": int(error.extra["deposit"]), "balance": balance}  # type: ignore[call-overload]
+            else:
+                apply_service_error(form, error)
             status = error.status
         else:
             if member is None:
@@ -475,7 +487,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
         "choice": choice,
         "summary": _summary(choice, member),
         "form": form,
-        "end": choice.start + datetime.timedelta(minutes=sum(s.duration_minutes for s in choice.services)),
+        "deposit": deposit,
         "phone_masked": mask_phone(phone) if phone else "",
         "start_param": _start_param(choice.start),
     }
@@ -534,8 +546,6 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     error = None
     status = 200
     if request.method == "POST":
-        from apps.scheduling.services.booking import appointment_cancel
-
         try:
             appointment_cancel(appointment=booking.appointment, acting_user=None, by_client=True)
         except ServiceError as refusal:
@@ -575,8 +585,6 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     if not booking.can_change:
         error = _closed_message(booking)
     elif request.method == "POST":
-        from apps.scheduling.services.booking import LineRequest, appointment_reschedule
-
         picked = _choice(request, [appointment.location])
         start = picked.start if picked is not None else None
         if start is None:

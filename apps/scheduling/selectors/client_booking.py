@@ -130,7 +130,7 @@ class ClientBooking:
     @property
     def can_change(self) -> bool:
         """Shown with move and cancel buttons; the booking services decide for real."""
-        return self.appointment.status in CHANGEABLE_STATUSES and timezone.now() < self.change_until
+        return self.appointment.status in CHANGEABLE_STATUSES and timezone.now() <= self.change_until
 
 
 @dataclass(frozen=True)

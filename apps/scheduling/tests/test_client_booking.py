@@ -18,13 +18,15 @@ from django_tenants.utils import schema_context
 from apps.catalog.services import price_rule_create, service_category_create, service_create
 from apps.core.db import salon_timezone
 from apps.core.models import Location
-from apps.crm.models import Client
+from apps.crm.models import Client, Source
 from apps.crm.services.clients import client_update
 from apps.crm.services.tags import tier_create
 from apps.messaging import sms
 from apps.scheduling.models import (
     Appointment,
+    AppointmentChannel,
     AppointmentStatus,
+    SchedulingSettings,
     ServiceBookingRule,
 )
 from apps.scheduling.tests.support import appointment_insert, client_make, technician_make
@@ -366,3 +368,322 @@ def test_a_suspended_salon_shows_clients_the_friendly_page(alpha):
     for path in ("/book/", "/book/login/", "/book/my/"):
         answer = _page(alpha).get(path)
         assert answer.status_code == 503 and "Unpaid invoice 42" not in answer.content.decode()
+
+
+# --- booking (through availability_search and the booking services) -------------------------------------
+
+
+def _tomorrow_at(info: Any, hour: int, minute: int = 0) -> datetime.datetime:
+    with schema_context(info.schema):
+        from apps.core.db import salon_today
+
+        return _local(salon_today() + datetime.timedelta(days=1), hour, minute)
+
+
+def _confirm_url(data: dict[str, Any], start: datetime.datetime, *, staff: Any = "any", services: Any = None) -> str:
+    ids = ",".join(str(s.pk) for s in (services or [data["cut"]]))
+    staff_param = staff if staff == "any" else staff.pk
+    when = start.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"/book/confirm/?location={data['location'].pk}&services={ids}&staff={staff_param}&start={when}"
+
+
+def _post_confirm(page: PageClient, url: str, **fields: str) -> Any:
+    form = page.get(url)
+    assert form.status_code == 200, form.content[:300]
+    key = re.search(r'name="key" value="([^"]+)"', form.content.decode()).group(1)
+    query = parse_qs(urlsplit(url).query)
+    data = {k: v[0] for k, v in query.items()}
+    return page.post("/book/confirm/", {**data, "key": key, "notes": "", **fields})
+
+
+def test_the_slots_page_lists_the_engines_online_times_for_the_day(alpha):
+    data = _salon(alpha)
+    start = _tomorrow_at(alpha, 10)
+    url = f"/book/slots/?location={data['location'].pk}&services={data['cut'].pk}&staff={data['wu'].pk}"
+    html = _page(alpha).get(f"{url}&date={start.date().isoformat()}").content.decode()
+    # Wu works 10:00–19:00: the first time is 10:00, the last one that ends by 19:00 is 18:15 (45 minutes)
+    times = re.findall(r'data-start="[^"]+">(\d\d:\d\d)<', html)
+    assert times[0] == "10:00" and times[-1] == "18:15"
+    assert 'aria-current="date"' in html and f'data-date="{start.date().isoformat()}"' in html
+
+
+def test_a_member_books_with_anyone(alpha, django_capture_on_commit_callbacks):
+    # given a signed-in client
+    data = _salon(alpha)
+    page = _page(alpha)
+    _sign_in(page, PHONE, django_capture_on_commit_callbacks)
+    start = _tomorrow_at(alpha, 11)
+    # when they confirm the cut with anyone at 11:00 tomorrow
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = _post_confirm(page, _confirm_url(data, start), notes="First visit")
+    # then it is booked online for them, and the confirmation page shows it
+    assert booked.status_code == 302, booked.content[:1000]
+    with schema_context(alpha.schema):
+        appointment = Appointment.objects.get()
+        line = appointment.lines.get()
+        assert (appointment.client_id, appointment.channel, appointment.start, appointment.notes) == (
+            data["client"].pk,
+            AppointmentChannel.ONLINE,
+            start,
+            "First visit",
+        )
+        assert (line.service_id, line.is_requested, appointment.created_by_id) == (data["cut"].pk, False, None)
+    assert booked["Location"] == f"/book/done/{appointment.pk}/"
+    done = _text(page.get(booked["Location"]))
+    assert "You are booked" in done and f'data-booking="{appointment.pk}"' in done
+
+
+def test_a_member_books_a_technician_for_two_services_in_order(alpha, django_capture_on_commit_callbacks):
+    data = _salon(alpha)
+    page = _page(alpha)
+    _sign_in(page, PHONE, django_capture_on_commit_callbacks)
+    start = _tomorrow_at(alpha, 11)
+    url = _confirm_url(data, start, staff=data["lin"], services=[data["colour"], data["cut"]])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post_confirm(page, url).status_code == 302
+    with schema_context(alpha.schema):
+        lines = list(Appointment.objects.get().lines.order_by("position"))
+        assert [(line.service_id, line.staff_id, line.is_requested) for line in lines] == [
+            (data["colour"].pk, data["lin"].pk, True),
+            (data["cut"].pk, data["lin"].pk, True),
+        ]
+
+
+def test_a_new_phone_books_and_becomes_a_client(alpha, django_capture_on_commit_callbacks):
+    # given a phone that is nobody's, proven by its code
+    data = _salon(alpha)
+    page = _page(alpha)
+    start = _tomorrow_at(alpha, 11)
+    url = _confirm_url(data, start)
+    # the confirmation sends an anonymous visitor to sign in, and back
+    assert page.get(url)["Location"].startswith("/book/login/?next=%2Fbook%2Fconfirm%2F")
+    assert _sign_in(page, NEW_PHONE, django_capture_on_commit_callbacks, next_url=url)["Location"] == url
+    # when they confirm without a name, then they are asked for it and nothing is created
+    refused = _post_confirm(page, url)
+    assert refused.status_code == 200 and "This field is required." in refused.content.decode()
+    with schema_context(alpha.schema):
+        assert (Client.objects.count(), Appointment.objects.count()) == (1, 0)
+    # when they give their name
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = _post_confirm(page, url, name="  赵敏 ")
+    # then the client is created with the proven phone and the online source, and the visit is theirs
+    assert booked.status_code == 302, booked.content[:1000]
+    with schema_context(alpha.schema):
+        client = Client.objects.get(name="赵敏")
+        assert (client.phone, client.source) == (NEW_E164, Source.ONLINE_BOOKING)
+        assert Appointment.objects.get().client_id == client.pk
+    # and they are now signed in as that client, in the member centre too
+    assert page.get("/member/").status_code == 200
+    assert "data-booking=" in page.get("/book/my/").content.decode()
+
+
+def test_a_proven_phone_that_became_a_client_meanwhile_books_as_that_client(alpha, django_capture_on_commit_callbacks):
+    data = _salon(alpha)
+    page = _page(alpha)
+    _sign_in(page, NEW_PHONE, django_capture_on_commit_callbacks)
+    with schema_context(alpha.schema):
+        existing = client_make("赵敏", phone=NEW_E164)  # the front desk added them in between
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = _post_confirm(page, _confirm_url(data, _tomorrow_at(alpha, 11)), name="Zhao")
+    assert booked.status_code == 302
+    with schema_context(alpha.schema):
+        assert Appointment.objects.get().client_id == existing.pk
+        assert Client.objects.filter(phone_hash=existing.phone_hash).count() == 1
+
+
+def test_a_slot_taken_meanwhile_leads_back_to_the_slots_and_creates_nothing(alpha, django_capture_on_commit_callbacks):
+    # given a new phone about to book Wu at 11:00, and somebody else takes Wu at 11:00 first
+    data = _salon(alpha)
+    page = _page(alpha)
+    _sign_in(page, NEW_PHONE, django_capture_on_commit_callbacks)
+    start = _tomorrow_at(alpha, 11)
+    url = _confirm_url(data, start, staff=data["wu"])
+    form = page.get(url)
+    key = re.search(r'name="key" value="([^"]+)"', form.content.decode()).group(1)
+    with schema_context(alpha.schema):
+        appointment_insert(client=client_make("李雷"), start=start, lines=[(data["cut"], data["wu"])])
+    # when they confirm
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    answer = page.post("/book/confirm/", {**query, "key": key, "name": "赵敏", "notes": ""})
+    # then they are back on the slot list of that day, told why, and no client or visit was created
+    assert answer.status_code == 302 and answer["Location"].startswith("/book/slots/?")
+    assert f"date={start.date().isoformat()}" in answer["Location"]
+    shown = _text(page.get(answer["Location"]))
+    assert "Please choose another time." in shown
+    with schema_context(alpha.schema):
+        assert Appointment.objects.count() == 1 and not Client.objects.filter(name="赵敏").exists()
+
+
+@pytest.mark.parametrize(("when", "message"), [("soon", "too soon"), ("far", "too far ahead")])
+def test_too_soon_or_too_far_ahead_leads_back_to_the_slots(alpha, django_capture_on_commit_callbacks, when, message):
+    data = _salon(alpha)
+    page = _page(alpha)
+    _sign_in(page, PHONE, django_capture_on_commit_callbacks)
+    with schema_context(alpha.schema):
+        max_days = SchedulingSettings.objects.get().online_max_days_ahead
+    if when == "soon":  # on the 15-minute grid, 10 to 25 minutes from now: inside the 60-minute notice
+        now = timezone.now().replace(second=0, microsecond=0) + datetime.timedelta(minutes=10)
+        start = now + datetime.timedelta(minutes=-now.minute % 15)
+    else:
+        start = _tomorrow_at(alpha, 11) + datetime.timedelta(days=max_days + 5)
+    answer = _post_confirm(page, _confirm_url(data, start))
+    assert answer.status_code == 302 and answer["Location"].startswith("/book/slots/?")
+    assert message in _text(page.get(answer["Location"]))
+    with schema_context(alpha.schema):
+        assert Appointment.objects.count() == 0
+
+
+def test_a_blocked_client_is_told_and_nothing_is_booked(alpha, django_capture_on_commit_callbacks):
+    from apps.scheduling.models import ClientBookingProfile
+
+    data = _salon(alpha)
+    with schema_context(alpha.schema):
+        ClientBookingProfile.objects.create(client=data["client"], is_blocked=True, blocked_reason="no-shows")
+    page = _page(alpha)
+    _sign_in(page, PHONE, django_capture_on_commit_callbacks)
+    answer = _post_confirm(page, _confirm_url(data, _tomorrow_at(alpha, 11)))
+    assert answer.status_code == 400
+    assert "Bookings for this client are not accepted; please speak to the manager." in answer.content.decode()
+    with schema_context(alpha.schema):
+        assert Appointment.objects.count() == 0
+
+
+def test_a_double_submit_books_once(alpha, django_capture_on_commit_callbacks):
+    data = _salon(alpha)
+    page = _page(alpha)
+    _sign_in(page, PHONE, django_capture_on_commit_callbacks)
+    url = _confirm_url(data, _tomorrow_at(alpha, 11))
+    key = re.search(r'name="key" value="([^"]+)"', page.get(url).content.decode()).group(1)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = page.post("/book/confirm/", {**query, "key": key, "notes": ""})
+        second = page.post("/book/confirm/", {**query, "key": key, "notes": ""})
+    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
+    with schema_context(alpha.schema):
+        assert Appointment.objects.count() == 1
+
+
+# --- move and cancel ----------------------------------------------------------------------------------------
+
+
+def _booked(info: Any, data: dict[str, Any], page: PageClient, capture: Any, start: datetime.datetime) -> Appointment:
+    with capture(execute=True):
+        assert _post_confirm(page, _confirm_url(data, start, staff=data["wu"])).status_code == 302
+    with schema_context(info.schema):
+        return Appointment.objects.get()
+
+
+def test_a_client_cancels_inside_the_window(alpha, django_capture_on_commit_callbacks):
+    data = _salon(alpha)
+    page = _page(alpha)
+    _sign_in(page, PHONE, django_capture_on_commit_callbacks)
+    appointment = _booked(alpha, data, page, django_capture_on_commit_callbacks, _tomorrow_at(alpha, 15))
+    assert "Yes, cancel it" in page.get(f"/book/my/{appointment.pk}/cancel/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = page.post(f"/book/my/{appointment.pk}/cancel/")
+    assert answer.status_code == 302 and answer["Location"] == "/book/my/"
+    assert "Your booking was cancelled." in _text(page.get("/book/my/"))
+    with schema_context(alpha.schema):
+        appointment.refresh_from_db()
+        assert appointment.status == AppointmentStatus.CANCELLED
+
+
+def test_a_cancellation_after_the_window_is_refused_and_changes_nothing(alpha, django_capture_on_commit_callbacks):
+    data = _salon(alpha)
+    page = _page(alpha)
+    _sign_in(page, PHONE, django_capture_on_commit_callbacks)
+    appointment = _booked(alpha, data, page, django_capture_on_commit_callbacks, _tomorrow_at(alpha, 15))
+    with schema_context(alpha.schema):
+        SchedulingSettings.objects.update(cancellation_window_hours=72)
+    for path in (f"/book/my/{appointment.pk}/cancel/", f"/book/my/{appointment.pk}/move/"):
+        answer = page.post(path, {"start": "2030-01-01T02:00:00Z"})
+        assert "Please call the salon on 021-5555 0101." in _text(answer)
+    with schema_context(alpha.schema):
+        fresh = Appointment.objects.get(pk=appointment.pk)
+        assert (fresh.status, fresh.start) == (AppointmentStatus.BOOKED, appointment.start)
+
+
+def test_a_client_moves_a_booking_to_another_free_time(alpha, django_capture_on_commit_callbacks):
+    data = _salon(alpha)
+    page = _page(alpha)
+    _sign_in(page, PHONE, django_capture_on_commit_callbacks)
+    appointment = _booked(alpha, data, page, django_capture_on_commit_callbacks, _tomorrow_at(alpha, 15))
+    # the move page offers the day's times, its own included (the booking does not block itself)
+    shown = page.get(f"/book/my/{appointment.pk}/move/").content.decode()
+    assert re.search(r'data-start="[^"]+">15:00<', shown)
+    new_start = _tomorrow_at(alpha, 16)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = page.post(
+            f"/book/my/{appointment.pk}/move/",
+            {"start": new_start.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        )
+    assert answer.status_code == 302 and answer["Location"] == "/book/my/"
+    with schema_context(alpha.schema):
+        appointment.refresh_from_db()
+        assert (appointment.start, appointment.status) == (new_start, AppointmentStatus.BOOKED)
+
+
+# --- deposits ------------------------------------------------------------------------------------------------
+
+
+def _deposit_salon(info: Any, *, top_up: int) -> dict[str, Any]:
+    from apps.loyalty.services import wallets
+
+    data = _salon(info)
+    with schema_context(info.schema):
+        ServiceBookingRule.objects.create(service=data["facial"], deposit_amount=5000)
+        if top_up:
+            wallets.wallet_top_up(client=data["client"], amount=top_up, idempotency_key="bill:1:top-up")
+    return data
+
+
+def test_a_deposit_is_shown_with_the_balance_then_paid_from_stored_value(alpha, django_capture_on_commit_callbacks):
+    from apps.loyalty.models import Wallet
+    from apps.scheduling.models import Deposit, DepositMethod
+
+    # given a facial that asks a ¥50 deposit and a member with ¥300 of stored value
+    data = _deposit_salon(alpha, top_up=30000)
+    page = _page(alpha)
+    _sign_in(page, PHONE, django_capture_on_commit_callbacks)
+    url = _confirm_url(data, _tomorrow_at(alpha, 11), services=[data["facial"]])
+    # when they book it, then the page shows the deposit and their balance, and nothing is booked yet
+    asked = _post_confirm(page, url)
+    html = _text(asked)
+    assert asked.status_code == 400
+    assert "This booking needs a deposit of ¥50.00" in html and 'data-figure="balance">¥300.00<' in html
+    assert 'name="pay_deposit" value="1"' in html
+    with schema_context(alpha.schema):
+        assert Appointment.objects.count() == 0
+    # when they pay the deposit and book
+    key = re.search(r'name="key" value="([^"]+)"', asked.content.decode()).group(1)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = page.post("/book/confirm/", {**query, "key": key, "notes": "", "pay_deposit": "1"})
+    # then the visit is booked with the deposit taken from stored value
+    assert booked.status_code == 302, booked.content[:1000]
+    with schema_context(alpha.schema):
+        deposit = Deposit.objects.get()
+        assert (deposit.appointment_id, deposit.amount, deposit.method) == (
+            Appointment.objects.get().pk,
+            5000,
+            DepositMethod.STORED_VALUE,
+        )
+        wallet = Wallet.objects.get(client=data["client"])
+        assert wallet.principal + wallet.bonus == 25000
+
+
+def test_a_deposit_larger_than_the_balance_cannot_be_paid_online(alpha, django_capture_on_commit_callbacks):
+    data = _deposit_salon(alpha, top_up=0)
+    page = _page(alpha)
+    _sign_in(page, PHONE, django_capture_on_commit_callbacks)
+    url = _confirm_url(data, _tomorrow_at(alpha, 11), services=[data["facial"]])
+    html = _text(_post_confirm(page, url))
+    assert 'data-figure="balance">¥0.00<' in html and 'name="pay_deposit"' not in html
+    assert "Your stored value is not enough for the deposit" in html
+    # and paying anyway (a forged form) is refused by stored value, with nothing booked
+    key = re.search(r'name="key" value="([^"]+)"', html).group(1)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    forged = page.post("/book/confirm/", {**query, "key": key, "notes": "", "pay_deposit": "1"})
+    assert forged.status_code == 400
+    with schema_context(alpha.schema):
+        assert Appointment.objects.count() == 0
