@@ -687,3 +687,91 @@ def test_a_deposit_larger_than_the_balance_cannot_be_paid_online(alpha, django_c
     assert forged.status_code == 400
     with schema_context(alpha.schema):
         assert Appointment.objects.count() == 0
+
+
+# --- the first booking of a new phone, twice at once -----------------------------------------------------------
+
+RACE_NOW = datetime.datetime(2030, 3, 1, 0, 0, tzinfo=datetime.UTC)
+RACE_AT = datetime.datetime(2030, 3, 4, 2, 0, tzinfo=datetime.UTC)  # 10:00 in Shanghai
+RACE_THREADS = 8
+
+
+@pytest.fixture
+def race_salon(two_salons: Any, django_db_blocker: Any) -> Any:
+    from tests.races import salon_for_races
+
+    with django_db_blocker.unblock(), salon_for_races("client-booking-race") as schema:
+        yield schema
+
+
+def test_first_bookings_of_one_new_phone_at_once_create_one_client(race_salon):
+    from apps.core.errors import ServiceError
+    from apps.scheduling.services.booking import LineRequest
+    from apps.scheduling.services.client_booking import appointment_book_online
+    from apps.scheduling.tests.support import default_location, service_make
+    from tests.races import race
+
+    # given a technician free all day and a phone that is nobody's
+    with schema_context(race_salon):
+        cut = service_make("Cut", minutes=45)
+        technician_make("Li", services=[cut])
+        location = default_location()
+
+    # when eight first bookings of that phone, an hour apart, arrive at the same moment
+    def work(i: int) -> Any:
+        appointment, _client = appointment_book_online(
+            client=None,
+            phone=NEW_E164,
+            name=f"赵敏{i}",
+            location=location,
+            start=RACE_AT + datetime.timedelta(hours=i),
+            lines=[LineRequest(cut)],
+            now=RACE_NOW,
+        )
+        return appointment.client_id
+
+    outcomes = race(race_salon, RACE_THREADS, work)
+
+    # then all are booked, for one and the same new client
+    assert not [o for o in outcomes if isinstance(o, ServiceError | Exception)], outcomes
+    with schema_context(race_salon):
+        clients = list(Client.objects.all())
+        assert len(clients) == 1 and clients[0].phone == NEW_E164 and clients[0].source == Source.ONLINE_BOOKING
+        assert set(outcomes) == {clients[0].pk}
+        assert Appointment.objects.filter(client=clients[0], channel=AppointmentChannel.ONLINE).count() == RACE_THREADS
+
+
+def test_a_move_to_a_time_taken_meanwhile_is_refused_and_keeps_the_old_time(alpha, django_capture_on_commit_callbacks):
+    data = _salon(alpha)
+    page = _page(alpha)
+    _sign_in(page, PHONE, django_capture_on_commit_callbacks)
+    appointment = _booked(alpha, data, page, django_capture_on_commit_callbacks, _tomorrow_at(alpha, 15))
+    taken = _tomorrow_at(alpha, 16)
+    with schema_context(alpha.schema):
+        appointment_insert(client=client_make("李雷"), start=taken, lines=[(data["cut"], data["wu"])])
+    answer = page.post(
+        f"/book/my/{appointment.pk}/move/", {"start": taken.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    )
+    assert answer.status_code == 302
+    assert answer["Location"] == f"/book/my/{appointment.pk}/move/?date={taken.date().isoformat()}"
+    assert "Please choose another time." in _text(page.get(answer["Location"]))
+    with schema_context(alpha.schema):
+        fresh = Appointment.objects.get(pk=appointment.pk)
+        assert (fresh.start, fresh.status, fresh.reschedule_count) == (appointment.start, AppointmentStatus.BOOKED, 0)
+
+
+def test_the_slots_page_costs_a_fixed_number_of_queries(alpha, django_assert_max_num_queries):
+    data = _salon(alpha)
+    with schema_context(alpha.schema):
+        now = timezone.now()
+        for n in range(5):
+            appointment_insert(
+                client=client_make(f"客{n}"),
+                start=now + datetime.timedelta(days=1, hours=n),
+                lines=[(data["cut"], data["lin"])],
+            )
+    page = _page(alpha)
+    url = f"/book/slots/?location={data['location'].pk}&services={data['cut'].pk}&staff=any"
+    page.get(url)
+    with django_assert_max_num_queries(16):
+        assert page.get(url).status_code == 200
