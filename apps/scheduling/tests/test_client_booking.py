@@ -171,6 +171,25 @@ def test_choosing_services_keeps_their_order_and_offers_only_technicians_who_do_
     assert f'data-staff="{data["lin"].pk}"' in both and f'data-staff="{data["wu"].pk}"' not in both
 
 
+def test_a_chain_chooses_the_location_and_sees_only_its_technicians(alpha):
+    # given a second shop where only Wu works
+    data = _salon(alpha)
+    with schema_context(alpha.schema):
+        second = Location.objects.create(name="East shop")
+        data["wu"].locations.set([second])
+    page = _page(alpha)
+    # then /book/ asks for the location, and each shop's links carry it
+    first_page = page.get("/book/").content.decode()
+    assert '<label for="id_location">Location</label>' in first_page and ">East shop</option>" in first_page
+    east = page.get(f"/book/?location={second.pk}").content.decode()
+    assert f"/book/staff/?location={second.pk}&amp;services={data['cut'].pk}" in east
+    # and each shop offers the technicians who work there (staff without locations work everywhere)
+    main_staff = page.get(f"/book/staff/?location={data['location'].pk}&services={data['cut'].pk}").content.decode()
+    east_staff = page.get(f"/book/staff/?location={second.pk}&services={data['cut'].pk}").content.decode()
+    assert f'data-staff="{data["wu"].pk}"' not in main_staff and f'data-staff="{data["lin"].pk}"' in main_staff
+    assert f'data-staff="{data["wu"].pk}"' in east_staff and f'data-staff="{data["lin"].pk}"' in east_staff
+
+
 def test_a_service_not_bookable_online_cannot_be_chosen_by_address(alpha):
     data = _salon(alpha)
     response = _page(alpha).get(f"/book/staff/?services={data['desk_only'].pk}")
@@ -313,6 +332,7 @@ def test_my_bookings_shows_only_my_own_with_changes_inside_the_window(alpha, dja
     # and another client's booking is not found at its address
     assert page.get(f"/book/my/{theirs.pk}/cancel/").status_code == 404
     assert page.get(f"/book/my/{theirs.pk}/move/").status_code == 404
+    assert page.get(f"/book/done/{theirs.pk}/").status_code == 404
 
 
 def test_my_bookings_costs_a_fixed_number_of_queries(
