@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.scheduling.api import staff as api
 
@@ -14,3 +14,4 @@ urlpatterns = [
 from apps.scheduling.api_urls_appointments import urlpatterns as appointments_urls  # noqa: E402
 
 urlpatterns += appointments_urls
+urlpatterns += [path("", include("apps.scheduling.api_urls_setup"))]  # type: ignore[list-item]

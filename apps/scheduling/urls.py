@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.scheduling.views import staff as views
 
@@ -13,3 +13,4 @@ urlpatterns = [
 
 # Each topic's pages come from its own module (urls_<topic>.py with its own ``urlpatterns``), added below,
 # one line each, so the topics stay apart.
+urlpatterns += [path("", include("apps.scheduling.urls_setup"))]  # type: ignore[list-item]
