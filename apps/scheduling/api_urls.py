@@ -11,4 +11,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("apps.scheduling.api_urls_appointments")),
     path("", include("apps.scheduling.api_urls_setup")),
     path("", include("apps.scheduling.api_urls_insights")),
+    path("", include("apps.scheduling.api_urls_availability")),
 ]

@@ -12,4 +12,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Each topic's pages come from its own module (urls_<topic>.py), one line each.
     path("", include("apps.scheduling.urls_setup")),
     path("", include("apps.scheduling.urls_insights")),
+    path("", include("apps.scheduling.urls_book")),
 ]

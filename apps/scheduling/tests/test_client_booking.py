@@ -204,7 +204,7 @@ def test_the_pages_render_in_wechats_browser(alpha):
         assert response.status_code == 200, url
         html = response.content.decode()
         assert '<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">' in html
-        assert "/static/css/book.css" in html and "<script" not in html
+        assert "/static/css/client-booking.css" in html and "<script" not in html
 
 
 def test_the_member_centre_and_booking_link_to_each_other(alpha, django_capture_on_commit_callbacks):
