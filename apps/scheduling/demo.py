@@ -175,3 +175,83 @@ def seed_resources(*, acting_user: User | None = None) -> None:
             is_online_bookable=online,
             acting_user=acting_user,
         )
+
+
+# --- appointments (SCH-5 … SCH-7) -------------------------------------------------------------------
+
+# day offset from today, local start, technician, client, services in order, status to leave it in
+VISITS: list[tuple[int, str, str, str, list[str], str]] = [
+    (-1, "11:00", "tech2", "王芳", ["女士精剪"], "done"),
+    (-1, "15:00", "tech", "李娜", ["女士精剪"], "no_show"),
+    (0, "10:30", "tech", "王芳", ["女士精剪"], "done"),
+    (0, "12:00", "tech2", "张三", ["男士精剪", "深层修复护理"], "arrived"),
+    (0, "15:00", "tech", "李娜", ["头皮养护"], "confirmed"),
+    (0, "16:30", "tech2", "陈静", ["时尚染发"], "booked"),
+    (1, "11:00", "tech", "刘洋", ["男士精剪"], "booked"),
+    (1, "14:00", "tech2", "王芳", ["深层修复护理"], "confirmed"),
+    (2, "10:00", "tech", "杨丽", ["洗吹造型"], "booked"),
+    (3, "15:00", "tech2", "周婷", ["女士精剪", "深层修复护理"], "booked"),
+]
+
+
+def seed_appointments(*, acting_user: User | None = None) -> int:
+    """A few visits yesterday, today and in the next days for the demo technicians, booked through the
+    booking services (so every rule and constraint applies) and moved along their lifecycle. Each has an
+    idempotency key naming its day, so seeding twice on one day books nothing new; a visit the roster or an
+    earlier booking doesn't allow is left out. Returns how many visits were booked."""
+    from apps.core.errors import ServiceError
+    from apps.crm.models import Client
+    from apps.scheduling.models import Appointment
+    from apps.scheduling.services import booking
+
+    home = Location.objects.filter(is_active=True).order_by("pk").first()
+    if home is None:
+        return 0
+    tz = salon_timezone()
+    today = salon_today()
+    staff = {u.username.lower(): u for u in User.objects.filter(is_active=True, username__in=["tech", "tech2"])}
+    booked = 0
+    for offset, at, username, client_name, service_names, status in VISITS:
+        day = today + datetime.timedelta(days=offset)
+        start = datetime.datetime.combine(day, datetime.time.fromisoformat(at), tzinfo=tz)
+        client = Client.objects.filter(name=client_name).order_by("pk").first()
+        services_found = [Service.objects.filter(name=n, is_active=True).first() for n in service_names]
+        tech = staff.get(username)
+        if client is None or tech is None or not all(services_found):
+            continue
+        key = f"demo:{day.isoformat()}:{username}:{at}"
+        if Appointment.objects.filter(idempotency_key=key).exists():
+            continue  # seeded before
+        appointment = None
+        for chosen in (tech, None):  # the named technician, else whoever the roster allows that day
+            try:
+                appointment = booking.appointment_book(
+                    client=client,
+                    location=home,
+                    start=start,
+                    lines=[booking.LineRequest(service=s, staff=chosen) for s in services_found if s is not None],
+                    channel="staff",
+                    acting_user=acting_user,
+                    idempotency_key=key,
+                    now=start - datetime.timedelta(days=2),  # history is booked as if two days ahead
+                )
+                break
+            except ServiceError:
+                continue
+        if appointment is None:
+            continue
+        booked += 1
+        steps = {
+            "confirmed": [booking.appointment_confirm],
+            "arrived": [booking.appointment_confirm, booking.appointment_arrive],
+            "done": [
+                booking.appointment_confirm,
+                booking.appointment_arrive,
+                booking.appointment_start,
+                booking.appointment_finish,
+            ],
+            "no_show": [booking.appointment_no_show],
+        }.get(status, [])
+        for step in steps:
+            appointment = step(appointment=appointment, acting_user=acting_user)
+    return booked

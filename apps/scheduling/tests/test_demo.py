@@ -92,3 +92,28 @@ def test_demo_without_tiers_then_with_them(alpha):
         crm_demo.seed()
         demo.seed()
         assert PriceRule.objects.filter(tier__isnull=False).count() == 6
+
+
+def test_demo_appointments_are_booked_through_the_services_once_a_day(alpha, beta):
+    from apps.scheduling.models import Appointment, AppointmentEvent
+
+    # given the demo staff, clients, catalogue, rosters and resources
+    for username in ("tech", "tech2", "manager"):
+        make_staff(alpha, role="technician" if username != "manager" else "manager", username=username)
+    with schema_context(alpha.schema):
+        crm_demo.seed()
+        demo.seed()
+        scheduling_demo.seed()
+        # when the visits are seeded
+        booked = scheduling_demo.seed_appointments()
+        # then each one the roster allows is booked and moved along its lifecycle, with its events logged
+        assert booked == Appointment.objects.count()
+        assert booked >= 6  # whatever weekday today is, most visits find a technician on shift
+        done = Appointment.objects.filter(status="done")
+        assert all(a.finished_at is not None for a in done)
+        assert AppointmentEvent.objects.filter(kind="booked").count() == booked
+        # and seeding again the same day books nothing new
+        assert scheduling_demo.seed_appointments() == 0
+        assert Appointment.objects.count() == booked
+    with schema_context(beta.schema):
+        assert Appointment.objects.count() == 0
