@@ -24,6 +24,7 @@ urlpatterns = [
     path("clients/", include("apps.crm.urls")),
     path("members/", include("apps.loyalty.urls")),
     path("member/", include("apps.loyalty.member_urls", namespace="member")),
+    path("book/", include("apps.scheduling.client_urls", namespace="book")),
     path("settings/salon/", tenant_views.salon_profile, name="salon_profile"),
     path("i18n/language/", tenant_views.language_set_public, name="language_public"),
     path("healthz", healthz, name="healthz"),

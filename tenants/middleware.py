@@ -98,7 +98,8 @@ def _no_salon(request: HttpRequest, hostname: str) -> HttpResponse:
 
 # Paths a suspended salon still answers: health checks and static files.
 _ALWAYS_OPEN = ("/healthz", "/static/", "/i18n/")
-_MEMBER_CENTRE = "/member/"
+# The salon's clients' pages: the member centre and online booking.
+_CLIENT_PAGES = ("/member/", "/book/")
 
 
 class SalonStatusMiddleware:
@@ -123,7 +124,7 @@ class SalonStatusMiddleware:
                 return JsonResponse(
                     {"detail": message, "code": "salon_suspended", "reason": tenant.status_reason}, status=402
                 )
-            if request.path.startswith(_MEMBER_CENTRE):
+            if request.path.startswith(_CLIENT_PAGES):
                 # The salon's clients see a friendly page that says their account is safe, never the
                 # staff page with the platform's reason for the suspension.
                 return render(request, "loyalty/member/unavailable.html", {"salon": tenant}, status=503)

@@ -6,20 +6,24 @@ member pages look only at these keys, the staff pages only at ``request.user``."
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import auth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from apps.core.db import current_schema, salon_today
 from apps.crm.models import Client
 from apps.loyalty.selectors_member import member_client
+from apps.loyalty.services.member_login import member_login_code_send
 
 CLIENT_KEY = "loyalty_member_client"
 SCHEMA_KEY = "loyalty_member_schema"
@@ -27,6 +31,10 @@ SEEN_KEY = "loyalty_member_seen"
 # Before sign-in: the phone a code was asked for, and when (the code page and its resend button).
 PENDING_PHONE_KEY = "loyalty_member_phone"
 SENT_AT_KEY = "loyalty_member_code_sent_at"
+# A phone proven by its code that belongs to no client yet (online booking creates the client), and the
+# salon schema it was proven in.
+PROVEN_PHONE_KEY = "loyalty_member_proven_phone"
+_MEMBER_KEYS = (CLIENT_KEY, SCHEMA_KEY, SEEN_KEY, PENDING_PHONE_KEY, SENT_AT_KEY, PROVEN_PHONE_KEY)
 
 # A member stays signed in until 30 days without a visit.
 SESSION_AGE_SECONDS = 30 * 24 * 3600
@@ -49,11 +57,33 @@ def member_session_start(request: HttpRequest, client: Client) -> None:
     if request.session.get(auth.SESSION_KEY):
         auth.logout(request)
     request.session.cycle_key()
-    for key in (PENDING_PHONE_KEY, SENT_AT_KEY):
+    for key in (PENDING_PHONE_KEY, SENT_AT_KEY, PROVEN_PHONE_KEY):
         request.session.pop(key, None)
     request.session[CLIENT_KEY] = client.pk
     request.session[SCHEMA_KEY] = current_schema()
     _keep_alive(request)
+
+
+def member_phone_session_start(request: HttpRequest, phone: str) -> None:
+    """Remember ``phone``, just proven by its code but no client's yet, for the booking that will create
+    the client (then ``member_session_start`` takes over). Like a member sign-in: a new session key, and a
+    staff member signed in in the same browser is signed out."""
+    if request.session.get(auth.SESSION_KEY):
+        auth.logout(request)
+    request.session.cycle_key()
+    for key in _MEMBER_KEYS:
+        request.session.pop(key, None)
+    request.session[PROVEN_PHONE_KEY] = phone
+    request.session[SCHEMA_KEY] = current_schema()
+    _keep_alive(request)
+
+
+def current_proven_phone(request: HttpRequest) -> str | None:
+    """The phone proven in this salon by a visitor who is not a client yet, or None."""
+    phone = request.session.get(PROVEN_PHONE_KEY)
+    if not isinstance(phone, str) or request.session.get(SCHEMA_KEY) != current_schema():
+        return None
+    return phone
 
 
 def member_session_drop_on_staff_login(sender: Any, request: HttpRequest | None = None, **_kwargs: Any) -> None:
@@ -61,15 +91,15 @@ def member_session_drop_on_staff_login(sender: Any, request: HttpRequest | None 
     session goes back to the staff expiry."""
     if request is None or not hasattr(request, "session"):
         return
-    if request.session.get(CLIENT_KEY) is not None:
-        for key in (CLIENT_KEY, SCHEMA_KEY, SEEN_KEY, PENDING_PHONE_KEY, SENT_AT_KEY):
+    if request.session.get(CLIENT_KEY) is not None or request.session.get(PROVEN_PHONE_KEY) is not None:
+        for key in _MEMBER_KEYS:
             request.session.pop(key, None)
         request.session.set_expiry(None)
 
 
 def member_session_end(request: HttpRequest) -> None:
     """Sign the member out; a staff login in the same browser is left alone."""
-    for key in (CLIENT_KEY, SCHEMA_KEY, SEEN_KEY, PENDING_PHONE_KEY, SENT_AT_KEY):
+    for key in _MEMBER_KEYS:
         request.session.pop(key, None)
     request.session.cycle_key()
 
@@ -118,3 +148,32 @@ def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         return view(request, client, *args, **kwargs)
 
     return wrapper
+
+
+# --- asking for a code (the member centre's and online booking's sign-in pages) -------------------
+
+
+def code_wait_seconds(request: HttpRequest, phone: str) -> int:
+    """Seconds before this browser may ask again for a code to ``phone``.
+
+    Kept per session and for every number alike, so that the answer never tells a member's phone
+    from any other; messaging's own resend interval still guards each member's phone."""
+    if request.session.get(PENDING_PHONE_KEY) != phone:
+        return 0
+    sent_at = request.session.get(SENT_AT_KEY)
+    if not isinstance(sent_at, int | float):
+        return 0
+    left = sent_at + settings.ONE_TIME_CODE_RESEND_SECONDS - time.time()
+    return int(left) + 1 if left > 0 else 0
+
+
+def code_too_soon_message(seconds: int) -> str:
+    return _("A code was just sent. Wait %(seconds)s seconds before asking for another.") % {"seconds": seconds}
+
+
+def code_request(request: HttpRequest, phone: str, *, new_clients_too: bool = False) -> None:
+    """Send a sign-in code to ``phone`` (``member_login_code_send``) and remember the phone and when, for the
+    code page and its resend button."""
+    member_login_code_send(phone=phone, new_clients_too=new_clients_too)
+    request.session[PENDING_PHONE_KEY] = phone
+    request.session[SENT_AT_KEY] = time.time()

@@ -6,16 +6,13 @@ WeChat's in-app browser; every page reads through selectors_member with the sess
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -27,14 +24,16 @@ from apps.loyalty import selectors_member as selectors
 from apps.loyalty.forms.member import MemberCodeForm, MemberPhoneForm
 from apps.loyalty.member_auth import (
     PENDING_PHONE_KEY,
-    SENT_AT_KEY,
+    code_request,
+    code_too_soon_message,
+    code_wait_seconds,
     current_member,
     member_required,
     member_session_end,
     member_session_start,
     safe_next,
 )
-from apps.loyalty.services.member_login import member_login_code_send, member_login_verify
+from apps.loyalty.services.member_login import member_login_verify
 
 PAGE_SIZE = 20
 HISTORY_TABS = ("wallet", "points", "courses")
@@ -45,30 +44,6 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], *, sta
 
 
 # --- sign-in -------------------------------------------------------------------------------------
-
-
-def _wait_seconds(request: HttpRequest, phone: str) -> int:
-    """Seconds before this browser may ask again for a code to ``phone``.
-
-    Kept per session and for every number alike, so that the answer never tells a member's phone
-    from any other; messaging's own resend interval still guards each member's phone."""
-    if request.session.get(PENDING_PHONE_KEY) != phone:
-        return 0
-    sent_at = request.session.get(SENT_AT_KEY)
-    if not isinstance(sent_at, int | float):
-        return 0
-    left = sent_at + settings.ONE_TIME_CODE_RESEND_SECONDS - time.time()
-    return int(left) + 1 if left > 0 else 0
-
-
-def _too_soon(seconds: int) -> str:
-    return _("A code was just sent. Wait %(seconds)s seconds before asking for another.") % {"seconds": seconds}
-
-
-def _send_code(request: HttpRequest, phone: str) -> None:
-    member_login_code_send(phone=phone)
-    request.session[PENDING_PHONE_KEY] = phone
-    request.session[SENT_AT_KEY] = time.time()
 
 
 def _code_page_url(next_url: str | None) -> str:
@@ -86,12 +61,12 @@ def login(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
-        wait = _wait_seconds(request, phone)
+        wait = code_wait_seconds(request, phone)
         if wait:
-            form.add_error("phone", _too_soon(wait))
+            form.add_error("phone", code_too_soon_message(wait))
             status = 429
         else:
-            _send_code(request, phone)
+            code_request(request, phone)
             return redirect(_code_page_url(next_url))
     return _render(request, "login.html", {"form": form}, status=status)
 
@@ -107,12 +82,12 @@ def login_code(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and "resend" in request.POST:
         form = MemberCodeForm(initial={"next": next_url or ""})
-        wait = _wait_seconds(request, phone)
+        wait = code_wait_seconds(request, phone)
         if wait:
-            context["resend_error"] = _too_soon(wait)
+            context["resend_error"] = code_too_soon_message(wait)
             status = 429
         else:
-            _send_code(request, phone)
+            code_request(request, phone)
             context["resent"] = True
         return _render(request, "login_code.html", {**context, "form": form}, status=status)
     form = MemberCodeForm(request.POST or None, initial={"next": next_url or ""})

@@ -1,7 +1,9 @@
-"""Signing in to the member centre (LOY-9) with the phone and a one-time code sent to it.
+"""Signing in to the member centre (LOY-9) and to online booking (SCH-5) with the phone and a one-time
+code sent to it.
 
 Whether a phone belongs to a client is never revealed: asking for a code answers the same for every
-number, and only a client's phone receives a text. The codes, their lifetime, the resend interval and
+number. The member centre texts only clients' phones; online booking texts every phone, because a new
+client proves the phone before the first booking creates the client. The codes, their lifetime, the resend interval and
 the limit of wrong guesses are messaging's (apps.messaging.codes)."""
 
 from __future__ import annotations
@@ -29,14 +31,14 @@ def _message() -> str:
     ) % {"salon": salon, "minutes": minutes}
 
 
-def member_login_code_send(*, phone: str) -> None:
-    """Text a sign-in code to ``phone`` (E.164, already normalised) when it is an active client's.
+def member_login_code_send(*, phone: str, new_clients_too: bool = False) -> None:
+    """Text a sign-in code to ``phone`` (E.164, already normalised) when it is an active client's, or to
+    any phone with ``new_clients_too`` (online booking, where a stranger may become a client).
 
     Returns nothing either way, so a caller cannot tell members from strangers. A request within the
     resend interval of the previous code sends nothing: that code is still live, and refusing only for
     members' phones would tell them apart."""
-    client = member_by_phone(phone)
-    if client is None:
+    if not new_clients_too and member_by_phone(phone) is None:
         return
     try:
         one_time_code_send(phone=phone, purpose=MEMBER_LOGIN_PURPOSE, message=_message())
@@ -45,9 +47,11 @@ def member_login_code_send(*, phone: str) -> None:
             raise
 
 
-def member_login_verify(*, phone: str, code: str) -> Client:
-    """The client signing in, once ``code`` is the live code sent to ``phone``. A wrong, used or expired
-    code is refused with CODE_INVALID; after five wrong guesses the code is dead (messaging counts them).
+def member_phone_verify(*, phone: str, code: str) -> Client | None:
+    """Prove ``phone`` with ``code``, the live code sent to it: the active client whose phone it is, or
+    None when the phone is proven but belongs to no client (a new client booking online). A wrong, used or
+    expired code is refused with CODE_INVALID; after five wrong guesses the code is dead (messaging counts
+    them).
 
     Writes nothing of its own, and is not atomic on purpose: the code check commits by itself, so a
     wrong guess stays counted."""
@@ -55,7 +59,13 @@ def member_login_verify(*, phone: str, code: str) -> Client:
         raise loyalty_error(LoyaltyError.CODE_REQUIRED, message=_("Enter the code sent to your phone."))
     if not one_time_code_verify(phone=phone, purpose=MEMBER_LOGIN_PURPOSE, code=code):
         raise loyalty_error(LoyaltyError.CODE_INVALID, message=_("This code is wrong or has expired."))
-    client = member_by_phone(phone)
+    return member_by_phone(phone)
+
+
+def member_login_verify(*, phone: str, code: str) -> Client:
+    """The client signing in to the member centre, once ``code`` proves ``phone`` (``member_phone_verify``);
+    a proven phone that is no client's is refused like a wrong code."""
+    client = member_phone_verify(phone=phone, code=code)
     if client is None:  # the record was merged or erased since the code was sent
         raise loyalty_error(LoyaltyError.CODE_INVALID, message=_("This code is wrong or has expired."))
     return client
