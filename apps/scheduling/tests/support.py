@@ -52,7 +52,8 @@ def technician_make(
 ) -> User:
     """A technician who performs ``services`` and works ``hours`` (local) on ``weekdays`` at ``location``."""
     n = next(_seq)
-    user = staff_create(name=name, role="technician", username=f"tech{n}-{name.lower()}"[:30])
+    # English, so messages to technicians read as the tests write them (the catalogue translates them).
+    user = staff_create(name=name, role="technician", username=f"tech{n}-{name.lower()}"[:30], language="en")
     staff_profile_update(user=user, acting_user=None, skills=list(services))
     if hours is not None:
         location = location or default_location()

@@ -20,7 +20,9 @@ START = "2030-03-04T10:00:00+08:00"
 
 
 def api(info, username: str) -> HttpClient:
-    return HttpClient(HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}")
+    return HttpClient(
+        HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
 
 @pytest.fixture
@@ -293,7 +295,11 @@ def test_booking_profile_block_and_unblock(setup, alpha):
 def test_another_salon_cannot_read_or_act(setup, alpha, beta):
     s = setup
     created = post(s, {"client": s["client"].pk, "service": s["cut"].pk, "staff": s["li"].pk, "start": START}).json()
-    beta_api = HttpClient(HTTP_HOST=beta.host, HTTP_AUTHORIZATION=f"Bearer {api_token(beta, beta.owner_username)}")
+    beta_api = HttpClient(
+        HTTP_HOST=beta.host,
+        HTTP_AUTHORIZATION=f"Bearer {api_token(beta, beta.owner_username)}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert beta_api.get(f"/api/v1/appointments/{created['id']}/").status_code == 404
     assert beta_api.post(f"/api/v1/appointments/{created['id']}/cancel/").status_code == 404
     assert beta_api.get("/api/v1/appointments/").json()["count"] == 0

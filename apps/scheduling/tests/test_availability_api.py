@@ -15,7 +15,9 @@ DAY = "2030-03-04"
 
 
 def api(info, username: str) -> Client:
-    return Client(HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}")
+    return Client(
+        HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
 
 def _salon(info) -> dict:

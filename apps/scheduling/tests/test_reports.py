@@ -277,7 +277,9 @@ def test_only_roles_with_view_reports_see_reports(alpha):
     assert logged_in_client(alpha, "desk").get("/calendar/reports/export.xlsx", QUERY).status_code == 403
     assert logged_in_client(alpha, "books").get("/calendar/reports/").status_code == 200
     assert Client(HTTP_HOST=alpha.host).get("/calendar/reports/").status_code == 302  # to sign in
-    tech_api = Client(HTTP_HOST=alpha.host, HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, 'tech')}")
+    tech_api = Client(
+        HTTP_HOST=alpha.host, HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, 'tech')}", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert tech_api.get("/api/v1/reports/bookings/", QUERY).status_code == 403
 
 
@@ -286,7 +288,11 @@ def test_api_returns_the_same_figures(alpha, beta):
     with schema_context(alpha.schema):
         arrange_week()
         main = default_location()
-    api = Client(HTTP_HOST=alpha.host, HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, alpha.owner_username)}")
+    api = Client(
+        HTTP_HOST=alpha.host,
+        HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, alpha.owner_username)}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     # when
     response = api.get("/api/v1/reports/bookings/", {**QUERY, "location": main.pk})
     # then
@@ -312,12 +318,20 @@ def test_api_returns_the_same_figures(alpha, beta):
     }
     assert body["rates"]["due"] == 8 and body["rates"]["no_show_rate"] == 0.1667
     # beta's API sees none of it
-    beta_api = Client(HTTP_HOST=beta.host, HTTP_AUTHORIZATION=f"Bearer {api_token(beta, beta.owner_username)}")
+    beta_api = Client(
+        HTTP_HOST=beta.host,
+        HTTP_AUTHORIZATION=f"Bearer {api_token(beta, beta.owner_username)}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert beta_api.get("/api/v1/reports/bookings/", QUERY).json()["total_bookings"] == 0
 
 
 def test_api_refuses_a_bad_period(alpha):
-    api = Client(HTTP_HOST=alpha.host, HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, alpha.owner_username)}")
+    api = Client(
+        HTTP_HOST=alpha.host,
+        HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, alpha.owner_username)}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     too_long = api.get("/api/v1/reports/bookings/", {"date_from": "2025-01-01", "date_to": "2026-01-02"})
     assert too_long.status_code == 400
     assert too_long.json() == {"date_to": ["Report at most 366 days at a time."]}

@@ -173,7 +173,11 @@ def test_api_suggestions(alpha, beta):
         for back in (100, 70, 40):
             start = datetime.datetime.combine(today - datetime.timedelta(days=back), datetime.time(10), SHANGHAI)
             appointment_insert(client=client, start=start, lines=[(cut, li)], status=AppointmentStatus.DONE)
-    api = HttpClient(HTTP_HOST=alpha.host, HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, alpha.owner_username)}")
+    api = HttpClient(
+        HTTP_HOST=alpha.host,
+        HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, alpha.owner_username)}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     # when
     response = api.get(f"/api/v1/clients/{client.pk}/suggestions/")
     # then
@@ -211,8 +215,14 @@ def test_api_suggestions(alpha, beta):
         ],
     }
     # another salon's API does not know this client
-    beta_api = HttpClient(HTTP_HOST=beta.host, HTTP_AUTHORIZATION=f"Bearer {api_token(beta, beta.owner_username)}")
+    beta_api = HttpClient(
+        HTTP_HOST=beta.host,
+        HTTP_AUTHORIZATION=f"Bearer {api_token(beta, beta.owner_username)}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert beta_api.get(f"/api/v1/clients/{client.pk}/suggestions/").status_code == 404
     make_staff(alpha, role="technician", username="tech")
-    tech_api = HttpClient(HTTP_HOST=alpha.host, HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, 'tech')}")
+    tech_api = HttpClient(
+        HTTP_HOST=alpha.host, HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, 'tech')}", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert tech_api.get(f"/api/v1/clients/{client.pk}/suggestions/").status_code == 403
