@@ -6,3 +6,8 @@ class SchedulingConfig(AppConfig):
     name = "apps.scheduling"
     label = "scheduling"
     verbose_name = _("Scheduling")
+
+    def ready(self) -> None:
+        from apps.scheduling import registry
+
+        registry.register()

@@ -13,3 +13,6 @@ urlpatterns = [
 
 # Each topic's pages come from its own module (urls_<topic>.py with its own ``urlpatterns``), added below,
 # one line each, so the topics stay apart.
+from apps.scheduling.urls_booking import urlpatterns as booking_urls  # noqa: E402
+
+urlpatterns += booking_urls
