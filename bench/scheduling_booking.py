@@ -53,6 +53,7 @@ class BookingRun:
     search_path_sets: list[int] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)
     with_room: int = 0
+    scenarios: list[Any] = field(default_factory=list)
     any_staff: int = 0
     status_codes: dict[int, int] = field(default_factory=dict)
 
@@ -212,33 +213,135 @@ def requests_for(data: dict[str, Any], count: int, *, offset_days: int) -> list[
     return bodies
 
 
-def book_all(run: BookingRun, data: dict[str, Any], count: int, token: str, host: str) -> None:
+@dataclass
+class Scenario:
+    label: str
+    workers: int
+    bookings: int = 0
+    seconds: float = math.nan
+    latencies_ms: list[float] = field(default_factory=list)
+    status_codes: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def per_second(self) -> float:
+        return self.bookings / self.seconds if self.seconds else math.nan
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else math.nan
+
+
+def _post_all(bodies: list[dict[str, Any]], token: str, host: str) -> tuple[list[float], dict[int, int]]:
+    from django.test import Client as HttpClient
+
+    post = HttpClient(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Bearer {token}").post
+    latencies: list[float] = []
+    codes: dict[int, int] = {}
+    clock = time.perf_counter
+    previous = clock()
+    for body in bodies:
+        response = post("/api/v1/appointments/", body, content_type="application/json")
+        now = clock()
+        latencies.append((now - previous) * 1000)
+        previous = now
+        codes[response.status_code] = codes.get(response.status_code, 0) + 1
+    return latencies, codes
+
+
+def _worker(bodies: list[dict[str, Any]], token: str, host: str, barrier: Any, out: Any) -> None:
+    from django.db import connections
+
+    connections.close_all()  # the parent closed its own before forking; this one opens a fresh connection
+    _post_all(bodies[:5], token, host)  # warm-up of this process (its connection, statement paths)
+    barrier.wait()
+    out.put(_post_all(bodies[5:], token, host))
+    connections.close_all()
+
+
+def timed(scenario: Scenario, bodies: list[dict[str, Any]], token: str, host: str) -> Scenario:
+    """Post ``bodies``: in this process for one worker; else split among forked worker processes (each its
+    own connection, as web workers behind a server), timed from a common start to the last answer."""
+    if scenario.workers == 1:
+        started = time.perf_counter()
+        scenario.latencies_ms, scenario.status_codes = _post_all(bodies, token, host)
+        scenario.seconds = time.perf_counter() - started
+        scenario.bookings = len(bodies)
+        return scenario
+    import multiprocessing
+
+    from django.db import connections
+
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(scenario.workers + 1)
+    out = context.Queue()
+    connections.close_all()
+    shares = [bodies[i :: scenario.workers] for i in range(scenario.workers)]
+    processes = [context.Process(target=_worker, args=(share, token, host, barrier, out)) for share in shares]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for _ in processes:
+        latencies, codes = out.get()
+        scenario.latencies_ms += latencies
+        for code, n in codes.items():
+            scenario.status_codes[code] = scenario.status_codes.get(code, 0) + n
+    scenario.seconds = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    scenario.bookings = sum(len(share) - 5 for share in shares)
+    return scenario
+
+
+def book_all(run: BookingRun, data: dict[str, Any], count: int, token: str, host: str, workers: int) -> None:
+    from django.conf import settings
     from django.db import connection
     from django.test import Client as HttpClient
     from django.test.utils import CaptureQueriesContext
 
     api = HttpClient(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Bearer {token}")
     post = api.post
-    # warm-up (connection, statement paths, settings rows): 100 bookings a week ahead of the timed ones
+    # warm-up (connection, statement paths, settings rows): 100 bookings ahead of the timed ones
     for body in requests_for(data, 100, offset_days=2):
         response = post("/api/v1/appointments/", body, content_type="application/json")
         if response.status_code != 201:
             raise RuntimeError(f"warm-up booking answered {response.status_code}: {response.content[:300]!r}")
-    bodies = requests_for(data, count, offset_days=10)
-    run.with_room = sum(1 for b in bodies if b["service"] == data["facial"])
-    clock = time.perf_counter
-    started = clock()
-    previous = started
-    for body in bodies:
-        response = post("/api/v1/appointments/", body, content_type="application/json")
-        now = clock()
-        run.latencies_ms.append((now - previous) * 1000)
-        previous = now
-        run.status_codes[response.status_code] = run.status_codes.get(response.status_code, 0) + 1
-    run.seconds = clock() - started
-    run.bookings = count
+    offset = 10
+    plans = [
+        Scenario("one process, in-process test client", 1),
+        Scenario(f"{workers} worker processes", workers),
+    ]
+    for scenario in plans:
+        bodies = requests_for(data, count, offset_days=offset)
+        offset += 10
+        if scenario.workers == 1:
+            run.with_room = sum(1 for b in bodies if b["service"] == data["facial"])
+        timed(scenario, bodies, token, host)
+        run.scenarios.append(scenario)
+        log(
+            f"{scenario.label}: {scenario.per_second:,.0f}/s, median {statistics.median(scenario.latencies_ms):.1f} ms"
+            f", answers {scenario.status_codes}"
+        )
+    # The same in one process with django-tenants setting search_path once per request instead of before
+    # every statement (TENANT_LIMIT_SET_CALLS, off in this project's settings).
+    settings.TENANT_LIMIT_SET_CALLS = True
+    try:
+        scenario = Scenario("one process, TENANT_LIMIT_SET_CALLS = True", 1)
+        timed(scenario, requests_for(data, count, offset_days=offset), token, host)
+        offset += 10
+        run.scenarios.append(scenario)
+        log(f"{scenario.label}: {scenario.per_second:,.0f}/s, answers {scenario.status_codes}")
+    finally:
+        settings.TENANT_LIMIT_SET_CALLS = False
+    first = run.scenarios[0]
+    run.bookings, run.seconds, run.latencies_ms, run.status_codes = (
+        first.bookings,
+        first.seconds,
+        first.latencies_ms,
+        first.status_codes,
+    )
     # statements per booking, measured apart (capturing slows the timed loop)
-    for body in requests_for(data, 20, offset_days=40):
+    for body in requests_for(data, 20, offset_days=offset):
         with CaptureQueriesContext(connection) as queries:
             response = post("/api/v1/appointments/", body, content_type="application/json")
         if response.status_code != 201:
@@ -275,14 +378,17 @@ def generated_section(run: BookingRun) -> str:
         f"{HISTORY_DAYS} days (seeded in {run.seed_seconds:.0f} s); bookings go to technicians' free hours ahead, "
         f"{run.with_room:,} of {run.bookings:,} need a room",
         "",
-        "| bookings | per second | target | ratio | median | p95 | SQL statements per booking | + SET search_path |",
+        "| scenario | bookings | per second | target | ratio | median | p95 | answers |",
         "|---|---|---|---|---|---|---|---|",
-        f"| {run.bookings:,} | {run.per_second:,.0f} | ≥ {TARGET_PER_SECOND} | "
-        f"{run.per_second / TARGET_PER_SECOND:.1f}× | "
-        f"{_ms(statistics.median(run.latencies_ms))} | {_ms(run.percentile(0.95))} | "
-        f"{min(run.queries)}–{max(run.queries)} | {max(run.search_path_sets)} |",
+        *[
+            f"| {sc.label} | {sc.bookings:,} | {sc.per_second:,.0f} | ≥ {TARGET_PER_SECOND} | "
+            f"{sc.per_second / TARGET_PER_SECOND:.2f}× | {_ms(statistics.median(sc.latencies_ms))} | "
+            f"{_ms(sc.percentile(0.95))} | {', '.join(f'{c} × {n:,}' for c, n in sorted(sc.status_codes.items()))} |"
+            for sc in run.scenarios
+        ],
         "",
-        f"Answers: {', '.join(f'{code} × {n:,}' for code, n in sorted(run.status_codes.items()))}.",
+        f"SQL statements per booking: {min(run.queries)}–{max(run.queries)}, plus {max(run.search_path_sets)} "
+        "`SET search_path` (django-tenants sends one before each statement unless `TENANT_LIMIT_SET_CALLS`).",
         "",
         "What one booking with a room sends (BEGIN and COMMIT are implicit in autocommit savepoints; "
         "django-tenants' `SET search_path` before each statement is counted apart):",
@@ -297,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bookings", type=int, default=1500)
     parser.add_argument("--database", default="salon_bench_booking")
+    parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args(argv)
     server_url = os.environ.get("DATABASE_URL", "")
@@ -345,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
             content_type="application/json",
         )
         token = token_response.json()["token"]
-        book_all(run, data, args.bookings, token, host)
+        book_all(run, data, args.bookings, token, host, args.workers)
         run.load_end = machine.load_average()
         print(
             f"booking: {run.bookings:,} bookings in {run.seconds:.2f} s = {run.per_second:,.0f}/s; "
