@@ -104,6 +104,8 @@ def _local(moment: datetime.datetime) -> str:
 def _aware(moment: datetime.datetime, *, name: str = "start") -> datetime.datetime:
     if not isinstance(moment, datetime.datetime):
         raise scheduling_error(SchedulingError.INVALID, field=name)
+    if not 2000 <= moment.year <= 2200:  # keeps the arithmetic on lines and buffers inside datetime's range
+        raise scheduling_error(SchedulingError.INVALID, field=name)
     if timezone.is_naive(moment):
         # A wall-clock time without a zone means the salon's own clock.
         moment = timezone.make_aware(moment, salon_timezone())
@@ -571,7 +573,7 @@ def appointment_book(
     now = now or timezone.now()
     start = _aware(start)
     key = (idempotency_key or "").strip() or None
-    if key is not None and len(key) > 80:
+    if key is not None and (len(key) > 80 or "\x00" in key):
         raise scheduling_error(SchedulingError.TEXT_TOO_LONG, field="idempotency_key")
     notes = (notes or "").strip()
     if len(notes) > 2000 or "\x00" in notes:

@@ -135,6 +135,8 @@ def test_a_collision_is_409_with_the_conflict(setup, alpha):
         ({"staff": 10**15}, "staff"),
         ({"start": "tomorrow"}, "start"),
         ({"start": "2030-02-30T10:00:00"}, "start"),
+        ({"start": "9999-12-31T23:30:00+00:00"}, "start"),
+        ({"lines": []}, "service"),
         ({"end": "2030-03-04T12:00:00+08:00"}, "end"),
         ({"location": 10**15}, "location"),
         ({"deposit_method": "cash"}, "deposit_method"),
