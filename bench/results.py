@@ -138,6 +138,7 @@ class Results:
     setup_seconds: float = math.nan
     fill: dict[int, tuple[int, float]] = field(default_factory=dict)
     loyalty: Any = None  # bench.loyalty.LoyaltyRun
+    scheduling: Any = None  # bench.scheduling.SchedulingRun
     hash_make: list[float] = field(default_factory=list)
     hash_check: list[float] = field(default_factory=list)
     signup: SignupRun = field(default_factory=SignupRun)

@@ -92,6 +92,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="with",
         help="(f) stored-value payments: after the rest (default), not at all, or alone",
     )
+    parser.add_argument(
+        "--scheduling",
+        choices=("with", "skip", "only"),
+        default="with",
+        help="(g) availability on a salon with 90 days of bookings: after the rest (default), not at all, or alone",
+    )
+    parser.add_argument("--scheduling-day-runs", type=int, default=300, help="timed one-day searches of (g)")
+    parser.add_argument("--scheduling-week-runs", type=int, default=60, help="timed 7-day searches of (g)")
     parser.add_argument("--loyalty-wallets", type=int, default=2_000, help="wallets in the payment salon of (f)")
     parser.add_argument("--loyalty-payments", type=int, default=3_000, help="timed payments per scenario of (f)")
     parser.add_argument(
@@ -117,6 +125,19 @@ _stopped: list[int] = []
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
     _stopped.append(signum)
     raise _Stop(f"stopped by signal {signum}")
+
+
+def only_one(args: argparse.Namespace) -> str | None:
+    """The part run alone (``--search only``, ``--loyalty only`` or ``--scheduling only``), if any."""
+    for name in ("search", "loyalty", "scheduling"):
+        if getattr(args, name) == "only":
+            return name
+    return None
+
+
+def runs(args: argparse.Namespace, name: str) -> bool:
+    alone = only_one(args)
+    return alone == name if alone is not None else getattr(args, name) != "skip"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,12 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         + (
             f"sizes {sizes}; samples per size {counts}; rps {args.rps_rounds}×{args.rps_requests}; "
             f"stock migrate: {args.stock_migrate}; "
-            if args.search != "only"
+            if only_one(args) is None
             else ""
         )
         + (
             f"search: {args.search_clients:,} clients, {args.search_queries} queries per kind"
-            if args.search != "skip"
+            if runs(args, "search")
             else "search: skipped"
         ),
         flush=True,
@@ -202,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     results.minutes = (time.monotonic() - started) / 60
     results.load_end = machine.load_average()
     sections: list[tuple[str, str, str]] = []
-    if args.search != "only" and args.loyalty != "only":
+    if only_one(args) is None:
         sections.append((generated_section(results), BEGIN, END))
     if results.search is not None:
         sections.append((search_generated_section(results), SEARCH_BEGIN, SEARCH_END))
@@ -211,6 +232,11 @@ def main(argv: list[str] | None = None) -> int:
 
         section = loyalty_generated_section(results.loyalty, results.machine, results.postgres)
         sections.append((section, LOYALTY_BEGIN, LOYALTY_END))
+    if results.scheduling is not None:
+        from bench.scheduling import SCHEDULING_BEGIN, SCHEDULING_END, scheduling_generated_section
+
+        section = scheduling_generated_section(results.scheduling, results.machine, results.postgres)
+        sections.append((section, SCHEDULING_BEGIN, SCHEDULING_END))
     for section, begin, end in sections:
         print("\n" + section)
         if not args.no_doc:
@@ -228,9 +254,9 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
     from tenants import provisioning
 
     results.tenant_migrations = len(provisioning.expected_tenant_migrations())
-    if args.search != "only" and args.loyalty != "only":
+    if only_one(args) is None:
         run_platform(args, results, started)
-    if args.search != "skip" and args.loyalty != "only":
+    if runs(args, "search"):
         from bench import search
 
         phase(f"(d) client search and list with {args.search_clients:,} clients in one salon", started)
@@ -244,7 +270,7 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
             seed=args.search_seed,
         )
         results.search.minutes = (time.monotonic() - search_started) / 60
-    if args.loyalty != "skip" and args.search != "only":
+    if runs(args, "loyalty"):
         from bench import loyalty
 
         phase(f"(f) stored-value payments over {args.loyalty_wallets:,} wallets and on one wallet", started)
@@ -256,6 +282,18 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
         run.minutes = (time.monotonic() - loyalty_started) / 60
         run.load_end = machine.load_average()
         results.loyalty = run
+    if runs(args, "scheduling"):
+        from bench import scheduling
+
+        phase("(g) availability: seeding a salon with 30 staff, 10 rooms and 90 days of bookings", started)
+        booked = scheduling.SchedulingRun(
+            started=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), load_start=machine.load_average()
+        )
+        scheduling_started = time.monotonic()
+        scheduling.scheduling_all(booked, day_runs=args.scheduling_day_runs, week_runs=args.scheduling_week_runs)
+        booked.minutes = (time.monotonic() - scheduling_started) / 60
+        booked.load_end = machine.load_average()
+        results.scheduling = booked
     phase("done measuring", started)
 
 

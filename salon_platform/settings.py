@@ -236,6 +236,25 @@ STORAGES = {
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # Text messages (one-time codes, reminders): console in development, a provider adapter in production.
 SMS_BACKEND = env.str("SMS_BACKEND", default="apps.messaging.sms.ConsoleSmsBackend")
+# Alibaba Cloud SMS (SMS_BACKEND=apps.messaging.sms_aliyun.AliyunSmsBackend): the RAM user's key pair,
+# the approved signature and a notification template with one variable that carries the text.
+ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env.str("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")
+ALIYUN_SMS_TEMPLATE_CODE = env.str("ALIYUN_SMS_TEMPLATE_CODE", default="")
+ALIYUN_SMS_TEMPLATE_PARAM = env.str("ALIYUN_SMS_TEMPLATE_PARAM", default="content")
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
+ALIYUN_SMS_REGION = env.str("ALIYUN_SMS_REGION", default="cn-hangzhou")
+ALIYUN_SMS_TIMEOUT_SECONDS = env.float("ALIYUN_SMS_TIMEOUT_SECONDS", default=10.0)
+# WeChat official-account template messages: console (development), locmem (tests) or wechatpy (real).
+WECHAT_BACKEND = env.str("WECHAT_BACKEND", default="console")
+WECHAT_APP_ID = env.str("WECHAT_APP_ID", default="")
+WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default="")
+WECHAT_API_BASE_URL = env.str("WECHAT_API_BASE_URL", default="https://api.weixin.qq.com/cgi-bin/")
+WECHAT_TIMEOUT_SECONDS = env.float("WECHAT_TIMEOUT_SECONDS", default=10.0)
+# Template ids chosen in the official account's back office, one per purpose of message, e.g.
+# WECHAT_TEMPLATES=appointment_reminder=AbC…,appointment_confirmation=DeF…
+WECHAT_TEMPLATES = env.dict("WECHAT_TEMPLATES", default={})
 # One-time codes (LOY-8, LOY-9): how long a code lives and how soon another may be sent to the same phone.
 ONE_TIME_CODE_TTL_SECONDS = env.int("ONE_TIME_CODE_TTL_SECONDS", default=300)
 ONE_TIME_CODE_RESEND_SECONDS = env.int("ONE_TIME_CODE_RESEND_SECONDS", default=60)
@@ -317,6 +336,12 @@ CELERY_BEAT_SCHEDULE = {
         "args": ["crm.follow_up_reminders"],
     },
     # Automatic client tags (CRM-3), nightly: 19:00 UTC is 03:00 in Asia/Shanghai.
+    # Appointment reminders (SCH-8) at the salons' offsets before each visit.
+    "appointment-reminders": {
+        "task": "tenants.for_each_salon",
+        "schedule": 300.0,
+        "args": ["scheduling.reminders_send"],
+    },
     "client-tags-recompute": {
         "task": "tenants.for_each_salon",
         "schedule": crontab(hour=19, minute=0),

@@ -10,6 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "apps.messaging.sms.LocmemSmsBackend"
+WECHAT_BACKEND = "locmem"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"signup": "1000/minute", "auth": "1000/minute"}}  # noqa: F405
 SALON_POOL_SIZE = 0  # tests create what they need; the pool is exercised explicitly
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405

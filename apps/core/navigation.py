@@ -49,6 +49,8 @@ MODULES: list[Module] = [
             _("Online booking for clients"),
             _("Reminders and waitlist"),
         ],
+        url_name="scheduling:day",
+        path_prefix="/calendar/",
     ),
     Module(
         "till",

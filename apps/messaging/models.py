@@ -26,6 +26,10 @@ class Delivery(models.Model):
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     purpose = models.CharField(max_length=64, help_text="What the message is for, e.g. password_reset")
+    # WeChat template messages: which template (a key of settings.WECHAT_TEMPLATES) and its fields;
+    # ``body`` keeps the same message as readable text for the log.
+    template = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True)

@@ -4,6 +4,7 @@ so a rolled-back action sends nothing and every send leaves a log row."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -13,25 +14,52 @@ from django.utils import timezone
 from apps.core.db import current_schema
 from apps.messaging.models import Channel, Delivery, DeliveryStatus
 from apps.messaging.sms import sms_backend
+from apps.messaging.wechat import wechat_backend
 
 # Messages whose purpose starts with this carry a secret (a one-time code): see delivery_attempt.
 ONE_TIME_CODE_PURPOSE_PREFIX = "code:"
 
 
-def message_send_email(*, to: str, subject: str, body: str, purpose: str) -> Delivery:
-    """Queue an e-mail in the current salon's delivery log and send it after commit."""
+def message_send(
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    purpose: str,
+    subject: str = "",
+    template: str | None = None,
+    data: Mapping[str, str] | None = None,
+) -> Delivery:
+    """Queue a message on any channel in the current salon's delivery log and send it after commit.
+
+    ``recipient`` is an e-mail address, an E.164 number or an official-account openid. A WeChat message
+    needs ``template`` (a key of ``WECHAT_TEMPLATES``) and its ``data``; ``body`` is the same message as
+    text, for the log."""
+    if channel not in Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    if channel == Channel.WECHAT and not template:
+        raise ValueError("a WeChat message needs a template")
     delivery = Delivery.objects.create(
-        channel=Channel.EMAIL, recipient=to, subject=subject[:200], body=body, purpose=purpose
+        channel=channel,
+        recipient=recipient,
+        subject=subject[:200],
+        body=body,
+        purpose=purpose,
+        template=template or "",
+        data=dict(data or {}),
     )
     _send_after_commit(delivery)
     return delivery
 
 
+def message_send_email(*, to: str, subject: str, body: str, purpose: str) -> Delivery:
+    """Queue an e-mail in the current salon's delivery log and send it after commit."""
+    return message_send(channel=Channel.EMAIL, recipient=to, subject=subject, body=body, purpose=purpose)
+
+
 def message_send_sms(*, to: str, body: str, purpose: str) -> Delivery:
     """Queue a text message to an E.164 number in the delivery log and send it after commit."""
-    delivery = Delivery.objects.create(channel=Channel.SMS, recipient=to, body=body, purpose=purpose)
-    _send_after_commit(delivery)
-    return delivery
+    return message_send(channel=Channel.SMS, recipient=to, body=body, purpose=purpose)
 
 
 def _send_after_commit(delivery: Delivery) -> None:
@@ -59,6 +87,10 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
                     from_email=settings.DEFAULT_FROM_EMAIL,
                     to=[delivery.recipient],
                 ).send()
+            elif delivery.channel == Channel.WECHAT:
+                wechat_backend().send_template(
+                    openid=delivery.recipient, template=delivery.template, data=delivery.data
+                )
             else:
                 raise NotImplementedError(f"channel {delivery.channel} has no backend yet")
         except Exception as exc:  # the log row records every failure; the caller decides on retries

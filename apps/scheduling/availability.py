@@ -3,7 +3,7 @@ one location, for a chosen technician or "any staff".
 
 Two layers:
 
-* ``availability_load`` reads everything a search needs in at most five queries into a ``Snapshot`` of
+* ``availability_load`` reads everything a search needs in one SQL statement into a ``Snapshot`` of
   plain data (epoch seconds, sorted interval lists): the services with their booking rules and resource
   types and the salon's booking settings; the candidate staff with their skills; their roster (weekly
   patterns and dated exceptions); their time off and active lines; the location's resources with their
@@ -26,9 +26,9 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from apps.catalog.models import Service
@@ -40,7 +40,9 @@ from apps.scheduling.models import (
     AppointmentLine,
     AppointmentResource,
     Resource,
+    ResourceType,
     SchedulingSettings,
+    ServiceBookingRule,
     ShiftException,
     ShiftPattern,
     StaffProfile,
@@ -179,8 +181,25 @@ class _Fits:
         return i >= 0 and self.max_ends[i] >= end
 
 
-def _booked_seconds(intervals: list[tuple[int, int]], day: tuple[int, int]) -> int:
-    return sum(max(0, min(end, day[1]) - max(start, day[0])) for start, end in intervals)
+def _booked_per_day(booked: dict[int, list[tuple[int, int]]], days: list[tuple[int, int]]) -> list[dict[int, int]]:
+    """Seconds of booked lines per staff id for each day (the part of each line inside the day)."""
+    starts = [d[0] for d in days]
+    loads: list[dict[int, int]] = [defaultdict(int) for _ in days]
+    for staff_id, intervals in booked.items():
+        for start, end in intervals:
+            i = max(0, bisect.bisect_right(starts, start) - 1)
+            while i < len(days) and days[i][0] < end:
+                overlap = min(end, days[i][1]) - max(start, days[i][0])
+                if overlap > 0:
+                    loads[i][staff_id] += overlap
+                i += 1
+    return loads
+
+
+def _starts(windows: list[tuple[int, int]], offset: int, span: int) -> list[tuple[int, int]]:
+    """The visit starts t (as [from, until) intervals) at which a segment ``offset`` seconds into the visit
+    and ``span`` long (duration plus buffer) fits inside one of these windows."""
+    return [(w_start - offset, w_end - span - offset + 1) for w_start, w_end in windows if w_end - w_start >= span]
 
 
 def slots_compute(
@@ -188,59 +207,71 @@ def slots_compute(
 ) -> list[RawSlot]:
     """The valid starts on the slot grid of each day in the snapshot, not before ``earliest`` and before
     ``latest``, with a technician per segment: ``staff_id`` for all segments when given, otherwise the
-    skilled free technician with the least booked time that day (ties: the lowest id)."""
+    skilled free technician with the least booked time that day (ties: the lowest id).
+
+    First, per segment, the union of the visit starts at which some skilled technician fits, and per
+    needed resource type the union of those at which some place is free: a grid start outside any of
+    them costs one bisect each, and the walk jumps straight over the gaps of the first segment's union
+    (nights, closed days). Only then are the technicians tried in order of preference."""
     services = snapshot.services
     offsets: list[int] = []
+    spans: list[int] = []
     at = 0
     for spec in services:
         offsets.append(at)
+        spans.append(spec.duration + spec.buffer)
         at += spec.duration + spec.buffer
     candidates = sorted(snapshot.skills) if staff_id is None else [staff_id]
-    fits = {
-        s: _Fits(_free_windows(snapshot.periods.get(s, []), snapshot.busy.get(s, [])))
+    windows = {
+        s: _free_windows(snapshot.periods.get(s, []), snapshot.busy.get(s, []))
         for s in candidates
         if s in snapshot.skills
     }
-    place_fits = {
-        type_id: [_Fits(_gaps(holds)) for _, _, holds in places] for type_id, places in snapshot.places.items()
-    }
-    type_fits = [[place_fits.get(t, []) for t in spec.resource_type_ids] for spec in services]
+    fits = {s: _Fits(w) for s, w in windows.items()}
+    skilled = [[s for s in windows if spec.service_id in snapshot.skills[s]] for spec in services]
+    if any(not staff for staff in skilled):
+        return []
+    unions = [
+        _merged([i for s in skilled[k] for i in _starts(windows[s], offsets[k], spans[k])])
+        for k in range(len(services))
+    ]
+    place_gaps = {type_id: [_gaps(holds) for _, _, holds in places] for type_id, places in snapshot.places.items()}
+    checks = [_Fits(u) for u in unions[1:]] + [
+        _Fits(_merged([i for gaps in place_gaps.get(t, []) for i in _starts(gaps, offsets[k], spans[k])]))
+        for k, spec in enumerate(services)
+        for t in spec.resource_type_ids
+    ]
+    first_starts = [u[0] for u in unions[0]]
     step = snapshot.step
     found: list[RawSlot] = []
-    for day in snapshot.days:
-        # Skilled staff per segment, in the order they are preferred that day.
-        if staff_id is None:
-            load = {s: _booked_seconds(snapshot.booked.get(s, []), day) for s in fits}
-            order = sorted(fits, key=lambda s: (load[s], s))
-        else:
-            order = [s for s in candidates if s in fits]
-        per_segment = [[fits[s] for s in order if spec.service_id in snapshot.skills[s]] for spec in services]
-        ids_per_segment = [[s for s in order if spec.service_id in snapshot.skills[s]] for spec in services]
-        if any(not staff for staff in per_segment):
-            continue
+    loads = _booked_per_day(snapshot.booked, snapshot.days) if staff_id is None else []
+    for day_index, day in enumerate(snapshot.days):
         first = max(day[0], earliest)
-        # Align to the day's grid (the day starts at local midnight).
-        t = day[0] + -(-(first - day[0]) // step) * step
         stop = day[1] if latest is None else min(day[1], latest)
-        while t < stop:
-            segments: list[RawSegment] = []
-            for k, spec in enumerate(services):
-                s_start = t + offsets[k]
-                s_end = s_start + spec.duration
-                s_busy = s_end + spec.buffer
-                chosen = -1
-                for fit, sid in zip(per_segment[k], ids_per_segment[k], strict=True):
-                    if fit(s_start, s_busy):
-                        chosen = sid
-                        break
-                if chosen < 0:
-                    break
-                if not all(any(f(s_start, s_busy) for f in places) for places in type_fits[k]):
-                    break
-                segments.append((spec.service_id, chosen, s_start, s_end, s_busy))
-            if len(segments) == len(services):
-                found.append((t, tuple(segments)))
-            t += step
+        if first >= stop:
+            continue
+        # Skilled staff per segment, in the order they are preferred that day.
+        load = loads[day_index] if loads else {}
+        order = sorted(windows, key=lambda s: (load.get(s, 0), s))
+        per_segment = [[(fits[s], s) for s in order if spec.service_id in snapshot.skills[s]] for spec in services]
+        i = max(0, bisect.bisect_right(first_starts, first) - 1)
+        while i < len(unions[0]) and unions[0][i][0] < stop:
+            lo, hi = unions[0][i]
+            i += 1
+            lo = max(lo, first)
+            # Align to the day's grid (the day starts at local midnight).
+            t = day[0] + -(-(lo - day[0]) // step) * step
+            end = min(hi, stop)
+            while t < end:
+                if all(check(t, t + 1) for check in checks):
+                    segments: list[RawSegment] = []
+                    for k, spec in enumerate(services):
+                        s_start = t + offsets[k]
+                        s_busy = s_start + spans[k]
+                        chosen = next(sid for fit, sid in per_segment[k] if fit(s_start, s_busy))
+                        segments.append((spec.service_id, chosen, s_start, s_start + spec.duration, s_busy))
+                    found.append((t, tuple(segments)))
+                t += step
     return found
 
 
@@ -264,120 +295,108 @@ def _local_midnight(day: datetime.date, tz: zoneinfo.ZoneInfo) -> datetime.datet
     return datetime.datetime.combine(day, datetime.time(0), tzinfo=tz)
 
 
-def _service_rows(service_ids: list[int]) -> list[tuple]:
-    """Query 1: the services, their booking rule and needed (active) resource types — one row per type —
-    and the booking settings as subqueries."""
-    settings = SchedulingSettings.objects.filter(id=1)
-    return list(
-        Service.objects.filter(id__in=service_ids)
-        .annotate(
-            step=Subquery(settings.values("slot_step_minutes")[:1]),
-            notice=Subquery(settings.values("online_min_notice_minutes")[:1]),
-            ahead=Subquery(settings.values("online_max_days_ahead")[:1]),
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+def _column(model: Any, name: str) -> str:
+    return str(connection.ops.quote_name(model._meta.get_field(name).column))
+
+
+def _epoch_sql(column: str) -> str:
+    """Instants leave the database as whole epoch seconds: the core works on integers."""
+    return f"EXTRACT(EPOCH FROM {column})::bigint"
+
+
+def _search_sql(*, chosen: bool, exclude: bool) -> str:
+    """One statement reads a search's data: each part a JSON array of rows (``json_agg``), so one round
+    trip brings it all. Parts: the services with their booking rule and needed resource types (one row
+    per type); the booking settings; the skills of active staff for these services with whether each
+    works at the location; of those who do, the weekly patterns at the location, the dated exceptions
+    (any location: a working day elsewhere still replaces the pattern here), the active lines (any
+    location) and the time off overlapping the window; and the location's active resources of the needed
+    types with their active holds overlapping the window. Lines and holds are found by the range
+    expression of their exclusion constraints, so the constraints' GiST indexes serve them; the window
+    ends one visit's length after the last day."""
+    skills, places = StaffProfile.skills.through, User.locations.through
+    needs = ServiceBookingRule.resource_types.through
+    w_user, w_location = _column(places, "user"), _column(places, "location")
+    k_service = _column(skills, "service")
+    line, hold, e = _table(AppointmentLine), _table(AppointmentResource), _epoch_sql
+    return f"""
+        WITH svc AS (
+            SELECT s.id, s.is_active, s.duration_minutes, s.buffer_minutes, r.is_online_bookable,
+                   t.id AS type_id, t.is_active AS type_active
+              FROM {_table(Service)} s
+              LEFT JOIN {_table(ServiceBookingRule)} r ON r.service_id = s.id
+              LEFT JOIN {_table(needs)} n ON n.{_column(needs, "servicebookingrule")} = r.id
+              LEFT JOIN {_table(ResourceType)} t ON t.id = n.{_column(needs, "resourcetype")}
+             WHERE s.id = ANY(%(services)s)
+        ), skill AS (
+            SELECT p.user_id, k.{k_service} AS service_id,
+                   NOT EXISTS (SELECT 1 FROM {_table(places)} w WHERE w.{w_user} = p.user_id)
+                   OR EXISTS (
+                       SELECT 1 FROM {_table(places)} w WHERE w.{w_user} = p.user_id AND w.{w_location} = %(location)s
+                   ) AS here
+              FROM {_table(skills)} k
+              JOIN {_table(StaffProfile)} p ON p.id = k.{_column(skills, "staffprofile")}
+              JOIN {_table(User)} u ON u.id = p.user_id
+             WHERE k.{k_service} = ANY(%(services)s) AND u.is_active {"AND p.user_id = %(staff)s" if chosen else ""}
+        ), who AS (
+            SELECT DISTINCT user_id FROM skill WHERE here
+        ), win AS (
+            SELECT TSTZRANGE(
+                %(window_start)s,
+                %(window_end)s + make_interval(mins => COALESCE((
+                    SELECT SUM(s.duration_minutes + s.buffer_minutes)::int
+                      FROM unnest(%(sequence)s::bigint[]) AS v(id) JOIN {_table(Service)} s ON s.id = v.id
+                ), 0)),
+                '[)'
+            ) AS r
         )
-        .values_list(
-            "id",
-            "is_active",
-            "duration_minutes",
-            "buffer_minutes",
-            "booking_rule__is_online_bookable",
-            "booking_rule__resource_types",
-            "booking_rule__resource_types__is_active",
-            "step",
-            "notice",
-            "ahead",
-        )
-        .order_by()
-    )
+        SELECT
+          (SELECT json_agg(json_build_array(id, is_active, duration_minutes, buffer_minutes, is_online_bookable,
+                                            type_id, type_active)) FROM svc),
+          (SELECT json_build_array(slot_step_minutes, online_min_notice_minutes, online_max_days_ahead)
+             FROM {_table(SchedulingSettings)} WHERE id = 1),
+          (SELECT json_agg(json_build_array(user_id, service_id, here)) FROM skill),
+          (SELECT json_agg(json_build_array(staff_id, location_id, weekday, start_time, end_time, valid_from,
+                                            valid_until))
+             FROM {_table(ShiftPattern)}
+            WHERE staff_id IN (SELECT user_id FROM who) AND location_id = %(location)s
+              AND valid_from <= %(roster_to)s AND (valid_until IS NULL OR valid_until >= %(roster_from)s)),
+          (SELECT json_agg(json_build_array(staff_id, date, is_working, location_id, start_time, end_time))
+             FROM {_table(ShiftException)}
+            WHERE staff_id IN (SELECT user_id FROM who) AND date >= %(roster_from)s AND date <= %(roster_to)s),
+          (SELECT json_agg(json_build_array(staff_id, {e("start")}, {e('"end"')}, {e("busy_until")}))
+             FROM {line}
+            WHERE is_active AND TSTZRANGE(start, busy_until, '[)') && (SELECT r FROM win)
+              AND staff_id IN (SELECT user_id FROM who) {"AND appointment_id <> %(exclude)s" if exclude else ""}),
+          (SELECT json_agg(json_build_array(staff_id, {e("start")}, {e('"end"')}))
+             FROM {_table(TimeOff)}
+            WHERE staff_id IN (SELECT user_id FROM who) AND TSTZRANGE(start, "end", '[)') && (SELECT r FROM win)),
+          (SELECT json_agg(json_build_array(x.id, x.resource_type_id, x.capacity, h.place, {e("h.start")},
+                                            {e('h."end"')}) ORDER BY x.sort_order, x.id)
+             FROM {_table(Resource)} x
+             LEFT JOIN {hold} h
+               ON h.resource_id = x.id AND h.is_active
+              AND TSTZRANGE(h.start, h."end", '[)') && (SELECT r FROM win)
+              {
+        f"AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.id = h.line_id AND l.appointment_id = %(exclude)s)"
+        if exclude
+        else ""
+    }
+            WHERE x.location_id = %(location)s AND x.is_active
+              AND x.resource_type_id IN (SELECT type_id FROM svc WHERE is_active AND type_active))
+    """
 
 
-def _staff_skills(*, service_ids: list[int], location: Location, staff: User | None) -> list[tuple]:
-    """Query 2: (user id, service id, works at the location) of active staff who perform one of the
-    services (only the chosen person when given). Someone with no locations works in every location."""
-    through = StaffProfile.skills.through
-    user_locations = User.locations.through
-    rows = through.objects.filter(service_id__in=service_ids, staffprofile__user__is_active=True)
-    if staff is not None:
-        rows = rows.filter(staffprofile__user_id=staff.pk)
-    return list(
-        rows.annotate(  # type: ignore[misc]  # the stubs do not see the annotation in values_list
-            here=Exists(
-                user_locations.objects.filter(user_id=OuterRef("staffprofile__user_id"), location_id=location.pk)
-            )
-            | ~Exists(user_locations.objects.filter(user_id=OuterRef("staffprofile__user_id")))
-        )
-        .values_list("staffprofile__user_id", "service_id", "here")
-        .order_by()
-    )
+def _time(text: str | None) -> datetime.time | None:
+    return datetime.time.fromisoformat(text) if text is not None else None
 
 
-def _roster_rows(
-    *, staff_ids: list[int], location_id: int, date_from: datetime.date, date_to: datetime.date
-) -> tuple[list[PatternRow], list[ExceptionRow]]:
-    """Query 3: the weekly patterns at this location and the dated exceptions (any location: a working
-    day elsewhere still replaces the pattern here) of these people, in one UNION."""
-    pattern, exception = ShiftPattern._meta.db_table, ShiftException._meta.db_table
-    sql = f"""
-        SELECT 0, staff_id, location_id, weekday, start_time, end_time, valid_from, valid_until, TRUE
-          FROM {pattern}
-         WHERE staff_id = ANY(%s) AND location_id = %s AND valid_from <= %s
-           AND (valid_until IS NULL OR valid_until >= %s)
-        UNION ALL
-        SELECT 1, staff_id, location_id, 0, start_time, end_time, date, date, is_working
-          FROM {exception}
-         WHERE staff_id = ANY(%s) AND date >= %s AND date <= %s
-    """  # table names come from the models
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [staff_ids, location_id, date_to, date_from, staff_ids, date_from, date_to])
-        rows = cursor.fetchall()
-    patterns = [PatternRow(r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows if r[0] == 0]
-    exceptions = [ExceptionRow(r[1], r[6], r[8], r[2], r[4], r[5]) for r in rows if r[0] == 1]
-    return patterns, exceptions
-
-
-def _busy_rows(
-    *, staff_ids: list[int], start: datetime.datetime, end: datetime.datetime, exclude_id: int | None
-) -> list[tuple]:
-    """Query 4: active lines (any location; start, end, busy_until) and time off (start, end, end) of
-    these people overlapping [start, end), in one UNION. Kind 0 is a line, 1 time off."""
-    line, off = AppointmentLine._meta.db_table, TimeOff._meta.db_table
-    sql = f"""
-        SELECT 0, staff_id, start, "end", busy_until
-          FROM {line}
-         WHERE is_active AND staff_id = ANY(%s) AND start < %s AND busy_until > %s AND appointment_id <> %s
-        UNION ALL
-        SELECT 1, staff_id, start, "end", "end"
-          FROM {off}
-         WHERE staff_id = ANY(%s) AND start < %s AND "end" > %s
-    """  # table names come from the models
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [staff_ids, end, start, exclude_id or 0, staff_ids, end, start])
-        return cursor.fetchall()
-
-
-def _resource_rows(
-    *,
-    location_id: int,
-    type_ids: list[int],
-    start: datetime.datetime,
-    end: datetime.datetime,
-    exclude_id: int | None,
-) -> list[tuple]:
-    """Query 5: the location's active resources of these types, each with its active holds overlapping
-    [start, end) (LEFT JOIN: a resource with no hold gives one row of NULLs)."""
-    resource, hold, line = Resource._meta.db_table, AppointmentResource._meta.db_table, AppointmentLine._meta.db_table
-    sql = f"""
-        SELECT r.id, r.resource_type_id, r.capacity, h.place, h.start, h."end"
-          FROM {resource} r
-          LEFT JOIN {hold} h
-            ON h.resource_id = r.id AND h.is_active AND h.start < %s AND h."end" > %s
-           AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.id = h.line_id AND l.appointment_id = %s)
-         WHERE r.location_id = %s AND r.is_active AND r.resource_type_id = ANY(%s)
-         ORDER BY r.sort_order, r.id
-    """  # table names come from the models
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [end, start, exclude_id or 0, location_id, type_ids])
-        return cursor.fetchall()
+def _date(text: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(text) if text is not None else None
 
 
 def availability_load(
@@ -389,42 +408,83 @@ def availability_load(
     staff: User | None = None,
     exclude_appointment: Appointment | None = None,
 ) -> _Loaded:
-    """Read a search's data into a ``Snapshot`` (at most five queries; four when no service needs a
-    resource). Raises ``SchedulingError`` for unknown or inactive services and staff."""
+    """Read a search's data into a ``Snapshot`` with one SQL statement (``_search_sql``), so one round
+    trip after django-tenants' ``SET search_path``. Raises ``SchedulingError`` for unknown or inactive
+    services and staff."""
     tz = salon_timezone()
+    with connection.cursor() as cursor:
+        return _load(
+            cursor,
+            tz=tz,
+            location=location,
+            services=services,
+            date_from=date_from,
+            date_to=date_to,
+            staff=staff,
+            exclude_appointment=exclude_appointment,
+        )
+
+
+def _load(
+    cursor: Any,
+    *,
+    tz: zoneinfo.ZoneInfo,
+    location: Location,
+    services: Sequence[Service],
+    date_from: datetime.date,
+    date_to: datetime.date,
+    staff: User | None,
+    exclude_appointment: Appointment | None,
+) -> _Loaded:
     service_ids = [s.pk for s in services]
-    rows = _service_rows(sorted(set(service_ids)))
+    if staff is not None and not staff.is_active:
+        raise scheduling_error(SchedulingError.UNKNOWN_STAFF, field="staff")
+    day_starts = [date_from + datetime.timedelta(days=n) for n in range((date_to - date_from).days + 2)]
+    bounds = [_local_midnight(d, tz) for d in day_starts]
+    exclude_id = exclude_appointment.pk if exclude_appointment is not None else None
+    cursor.execute(
+        _search_sql(chosen=staff is not None, exclude=exclude_id is not None),
+        {
+            "services": sorted(set(service_ids)),
+            "sequence": service_ids,
+            "location": location.pk,
+            "staff": staff.pk if staff is not None else None,
+            "exclude": exclude_id,
+            "window_start": bounds[0],
+            "window_end": bounds[-1],
+            "roster_from": date_from,
+            "roster_to": date_to + datetime.timedelta(days=1),
+        },
+    )
+    service_rows, settings_row, skill_rows, pattern_rows, exception_rows, line_rows, off_rows, resource_rows = (
+        part or [] for part in cursor.fetchone()
+    )
     specs: dict[int, tuple[int, int, list[int]]] = {}
     online: dict[int, bool] = {}
-    settings = (15, 60, 60)
-    for sid, active, minutes, buffer, is_online, type_id, type_active, step, notice, ahead in rows:
+    settings = (settings_row[0], settings_row[1], settings_row[2]) if settings_row else (15, 60, 60)
+    for sid, active, minutes, buffer, is_online, type_id, type_active in service_rows:
         if not active:
             continue
         spec = specs.setdefault(sid, (minutes * 60, buffer * 60, []))
         if type_id is not None and type_active:
             spec[2].append(type_id)
         online[sid] = is_online if is_online is not None else True
-        if step is not None:
-            settings = (step, notice, ahead)
     for sid in service_ids:
         if sid not in specs:
             raise scheduling_error(SchedulingError.UNKNOWN_SERVICE, field="service")
     sequence = tuple(
         ServiceSpec(sid, specs[sid][0], specs[sid][1], tuple(sorted(specs[sid][2]))) for sid in service_ids
     )
-    if staff is not None and not staff.is_active:
-        raise scheduling_error(SchedulingError.UNKNOWN_STAFF, field="staff")
-
     skills: dict[int, set[int]] = defaultdict(set)
     performs: set[int] = set()
-    for user_id, sid, here in _staff_skills(service_ids=list(specs), location=location, staff=staff):
+    for user_id, sid, here in skill_rows:
+        if sid not in specs:  # an inactive service
+            continue
         performs.add(sid)
         if here:
             skills[user_id].add(sid)
     if staff is not None and not performs.issuperset(specs):
         raise scheduling_error(SchedulingError.STAFF_LACKS_SKILL, field="staff")
-    day_starts = [date_from + datetime.timedelta(days=n) for n in range((date_to - date_from).days + 2)]
-    bounds = [_local_midnight(d, tz) for d in day_starts]
     days = [(_epoch(bounds[i]), _epoch(bounds[i + 1])) for i in range(len(bounds) - 1)]
     snapshot = Snapshot(
         services=sequence,
@@ -432,15 +492,14 @@ def availability_load(
         days=days,
         skills={s: frozenset(found) for s, found in skills.items()},
     )
-    staff_ids = sorted(skills)
-    if not staff_ids:
-        return _Loaded(snapshot, tz, settings, online)
-    window_start = bounds[0]
-    window_end = bounds[-1] + datetime.timedelta(seconds=sum(s.duration + s.buffer for s in sequence))
-
-    patterns, exceptions = _roster_rows(
-        staff_ids=staff_ids, location_id=location.pk, date_from=date_from, date_to=date_to + datetime.timedelta(days=1)
-    )
+    patterns = [
+        PatternRow(staff_id, loc, weekday, _time(a), _time(b), _date(vf), _date(vu))  # type: ignore[arg-type]
+        for staff_id, loc, weekday, a, b, vf, vu in pattern_rows
+    ]
+    exceptions = [
+        ExceptionRow(staff_id, _date(day), working, loc, _time(a), _time(b))  # type: ignore[arg-type]
+        for staff_id, day, working, loc, a, b in exception_rows
+    ]
     periods = expand_roster(
         patterns=patterns,
         exceptions=exceptions,
@@ -450,34 +509,27 @@ def availability_load(
     )
     for staff_id, found in periods.items():
         kept = [(_epoch(p.start), _epoch(p.end)) for p in found if p.location_id == location.pk]
-        if kept:
+        if kept and staff_id in snapshot.skills:
             snapshot.periods[staff_id] = kept
-    exclude_id = exclude_appointment.pk if exclude_appointment is not None else None
     busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     booked: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for kind, staff_id, start, end, until in _busy_rows(
-        staff_ids=staff_ids, start=window_start, end=window_end, exclude_id=exclude_id
-    ):
-        busy[staff_id].append((_epoch(start), _epoch(until)))
-        if kind == 0:
-            booked[staff_id].append((_epoch(start), _epoch(end)))
+    for staff_id, start, end, until in line_rows:
+        busy[staff_id].append((start, until))
+        booked[staff_id].append((start, end))
+    for staff_id, start, end in off_rows:
+        busy[staff_id].append((start, end))
     snapshot.busy.update(busy)
     snapshot.booked.update(booked)
-
-    type_ids = sorted({t for spec in sequence for t in spec.resource_type_ids})
-    if type_ids:
-        places: dict[int, list[tuple[int, int, list[tuple[int, int]]]]] = defaultdict(list)
-        holds: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for resource_id, type_id, capacity, place, start, end in _resource_rows(
-            location_id=location.pk, type_ids=type_ids, start=window_start, end=window_end, exclude_id=exclude_id
-        ):
-            if (resource_id, 1) not in holds:
-                for number in range(1, capacity + 1):
-                    holds[(resource_id, number)] = []
-                    places[type_id].append((resource_id, number, holds[(resource_id, number)]))
-            if place is not None and (resource_id, place) in holds:
-                holds[(resource_id, place)].append((_epoch(start), _epoch(end)))
-        snapshot.places.update(places)
+    places: dict[int, list[tuple[int, int, list[tuple[int, int]]]]] = defaultdict(list)
+    holds: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for resource_id, type_id, capacity, place, hold_start, hold_end in resource_rows:
+        if (resource_id, 1) not in holds:
+            for number in range(1, capacity + 1):
+                holds[(resource_id, number)] = []
+                places[type_id].append((resource_id, number, holds[(resource_id, number)]))
+        if place is not None and hold_start is not None and hold_end is not None and (resource_id, place) in holds:
+            holds[(resource_id, place)].append((hold_start, hold_end))
+    snapshot.places.update(places)
     return _Loaded(snapshot, tz, settings, online)
 
 

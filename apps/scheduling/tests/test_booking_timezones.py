@@ -41,7 +41,9 @@ def london(beta) -> Iterator[object]:
 
 def _desk(info, username):
     make_staff(info, role="front_desk", username=username)
-    return HttpClient(HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}")
+    return HttpClient(
+        HTTP_HOST=info.host, HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}"
+    )
 
 
 def _arrange(info):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django_tenants.utils import schema_context
 
 from apps.catalog import demo, selectors
@@ -10,7 +12,15 @@ from apps.core.models import AuditEntry, StaffLevel
 from apps.crm import demo as crm_demo
 from apps.crm.models import MembershipTier
 from apps.scheduling import demo as scheduling_demo
-from apps.scheduling.models import StaffProfile
+from apps.scheduling.models import (
+    Resource,
+    ResourceType,
+    ServiceBookingRule,
+    ShiftException,
+    ShiftPattern,
+    StaffProfile,
+    TimeOff,
+)
 from tests.fixtures import make_staff
 
 
@@ -25,6 +35,12 @@ def _counts() -> tuple[int, ...]:
         PriceRule.objects.count(),
         StaffProfile.objects.count(),
         AuditEntry.objects.count(),
+        ShiftPattern.objects.count(),
+        ShiftException.objects.count(),
+        TimeOff.objects.count(),
+        ResourceType.objects.count(),
+        Resource.objects.count(),
+        ServiceBookingRule.objects.count(),
     )
 
 
@@ -50,6 +66,17 @@ def test_demo_catalogue_and_profiles_twice(alpha, beta):
         tech2 = StaffProfile.objects.get(user__username="tech2")
         assert (tech2.level.name, tech2.group.name) == ("资深发型师", "染烫组")
         assert "数码烫" in set(tech2.skills.values_list("name", flat=True))
+        # rosters, resources and booking rules
+        assert first[9:] == (6 + 8 + 5, 1, 1, 3, 5, 5)
+        assert list(
+            ShiftPattern.objects.filter(staff__username="tech2", weekday=5).values_list("start_time", "end_time")
+        ) == [(datetime.time(10), datetime.time(14)), (datetime.time(15), datetime.time(21))]
+        assert Resource.objects.get(name="双人美容房").capacity == 2
+        facial = ServiceBookingRule.objects.get(service__name="深层清洁面部护理")
+        assert (sorted(facial.resource_types.values_list("name", flat=True)), facial.deposit_amount) == (
+            ["仪器", "美容房"],
+            5000,
+        )
         # when seeded again, nothing changes
         demo.seed()
         scheduling_demo.seed()
@@ -65,3 +92,28 @@ def test_demo_without_tiers_then_with_them(alpha):
         crm_demo.seed()
         demo.seed()
         assert PriceRule.objects.filter(tier__isnull=False).count() == 6
+
+
+def test_demo_appointments_are_booked_through_the_services_once_a_day(alpha, beta):
+    from apps.scheduling.models import Appointment, AppointmentEvent
+
+    # given the demo staff, clients, catalogue, rosters and resources
+    for username in ("tech", "tech2", "manager"):
+        make_staff(alpha, role="technician" if username != "manager" else "manager", username=username)
+    with schema_context(alpha.schema):
+        crm_demo.seed()
+        demo.seed()
+        scheduling_demo.seed()
+        # when the visits are seeded
+        booked = scheduling_demo.seed_appointments()
+        # then each one the roster allows is booked and moved along its lifecycle, with its events logged
+        assert booked == Appointment.objects.count()
+        assert booked >= 6  # whatever weekday today is, most visits find a technician on shift
+        done = Appointment.objects.filter(status="done")
+        assert all(a.finished_at is not None for a in done)
+        assert AppointmentEvent.objects.filter(kind="booked").count() == booked
+        # and seeding again the same day books nothing new
+        assert scheduling_demo.seed_appointments() == 0
+        assert Appointment.objects.count() == booked
+    with schema_context(beta.schema):
+        assert Appointment.objects.count() == 0

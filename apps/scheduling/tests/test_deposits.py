@@ -202,7 +202,9 @@ def test_a_deposit_through_the_api(salon, alpha):
     s = salon
     wallet_top_up(client=s["client"], amount=20_000, idempotency_key="top-up-5")
     make_staff(alpha, role="front_desk", username="desk-api")
-    api = HttpClient(HTTP_HOST=alpha.host, HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, 'desk-api')}")
+    api = HttpClient(
+        HTTP_HOST=alpha.host, HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=f"Bearer {api_token(alpha, 'desk-api')}"
+    )
     body = {
         "client": s["client"].pk,
         "service": s["facial"].pk,

@@ -80,3 +80,4 @@ class Command(BaseCommand):
             catalog_demo.seed()  # after the clients' tiers, so member prices are included
             scheduling_demo.seed()
             loyalty_demo.seed()
+            scheduling_demo.seed_appointments()
