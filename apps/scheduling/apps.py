@@ -9,6 +9,7 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.scheduling import (
+            registry,
             tasks_queues,  # noqa: F401  (registers the waitlist's tasks)
             tasks_reminders,  # noqa: F401  (registers the beat task)
         )
@@ -19,3 +20,5 @@ class SchedulingConfig(AppConfig):
         appointment_changed.connect(on_appointment_changed, dispatch_uid="scheduling.reminders.appointment_changed")
         # A freed slot is offered to the waitlist; a served walk-in follows its visit.
         appointment_changed.connect(waitlist_on_appointment_changed, dispatch_uid="scheduling.waitlist")
+        # the client record's Bookings section, merge movers and personal-data export (crm's registries)
+        registry.register()

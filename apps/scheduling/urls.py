@@ -14,4 +14,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("apps.scheduling.urls_insights")),
     path("", include("apps.scheduling.urls_book")),
     path("", include("apps.scheduling.urls_queues")),
+    path("", include("apps.scheduling.urls_booking")),
 ]

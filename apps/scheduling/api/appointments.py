@@ -290,7 +290,8 @@ class AppointmentListView(GenericAPIView):
             idempotency_key=key,
             deposit_method=values.get("deposit_method") or None,
         )
-        return Response(AppointmentSerializer(_reloaded(visit)).data, status=status.HTTP_201_CREATED)
+        # A new visit comes back with its lines, holds and deposit attached; a replay is read like any other.
+        return Response(AppointmentSerializer(visit).data, status=status.HTTP_201_CREATED)
 
 
 def _date(value: str, field: str) -> datetime.date:

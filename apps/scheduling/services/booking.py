@@ -24,7 +24,7 @@ from apps.catalog.models import Service
 from apps.catalog.selectors import service_price
 from apps.core.db import salon_timezone
 from apps.core.errors import CoreError, core_error
-from apps.core.models import Location, User
+from apps.core.models import Location, StaffLevel, User
 from apps.core.roles import perm
 from apps.core.services import audit_record
 from apps.crm.models import Client
@@ -103,6 +103,8 @@ def _local(moment: datetime.datetime) -> str:
 
 def _aware(moment: datetime.datetime, *, name: str = "start") -> datetime.datetime:
     if not isinstance(moment, datetime.datetime):
+        raise scheduling_error(SchedulingError.INVALID, field=name)
+    if not 2000 <= moment.year <= 2200:  # keeps the arithmetic on lines and buffers inside datetime's range
         raise scheduling_error(SchedulingError.INVALID, field=name)
     if timezone.is_naive(moment):
         # A wall-clock time without a zone means the salon's own clock.
@@ -287,12 +289,14 @@ def _plan(
     named_ids = {r.staff.pk for r in lines if r.staff is not None}
     skill_rows = list(
         User.objects.filter(Q(pk__in=named_ids) | Q(is_active=True, staff_profile__skills__in=[s.pk for s in services]))
-        .values_list("pk", "staff_profile__skills")
+        .values_list("pk", "staff_profile__skills", "staff_profile__level")
         .distinct()
     )
     skills: dict[int, set[int]] = defaultdict(set)
-    for user_id, service_id in skill_rows:
+    levels: dict[int, int | None] = {}
+    for user_id, service_id, level_id in skill_rows:
         skills[user_id].add(service_id)
+        levels[user_id] = level_id
     for item in planned:
         if item.staff is not None and item.service.pk not in skills.get(item.staff.pk, set()):
             raise scheduling_error(SchedulingError.STAFF_LACKS_SKILL)
@@ -361,13 +365,11 @@ def _plan(
     _choose_places(planned, rules=rules, location=location, exclude_appointment_id=exclude_appointment_id)
 
     tier = client.tier if client.tier_id else None
-    levels = dict(User.objects.filter(pk__in={p.staff.pk for p in planned}).values_list("pk", "staff_profile__level"))
-    from apps.core.models import StaffLevel
-
-    level_rows = {lvl.pk: lvl for lvl in StaffLevel.objects.filter(pk__in=[v for v in levels.values() if v])}
+    level_ids = [lvl for p in planned if (lvl := levels.get(p.staff.pk)) is not None]
+    level_rows = {lvl.pk: lvl for lvl in StaffLevel.objects.filter(pk__in=level_ids)} if level_ids else {}
     for item in planned:
-        level_id = levels.get(item.staff.pk)
-        item.price = service_price(service=item.service, tier=tier, staff_level=level_rows.get(level_id))  # type: ignore[arg-type]
+        staff_level = level_rows.get(levels.get(item.staff.pk) or 0)
+        item.price = service_price(service=item.service, tier=tier, staff_level=staff_level)
 
     deposit = sum(rules[p.service.pk].deposit_amount for p in planned if p.service.pk in rules)
     settings_row = booking_settings()
@@ -475,6 +477,9 @@ def _deposit_method(value: str | None) -> str | None:
 
 
 def _write_lines(appointment: Appointment, plan: _Plan) -> None:
+    """Insert the planned lines and holds, and leave them on ``appointment`` as if prefetched, so the caller
+    can show the new visit without reading it back."""
+    written: list[AppointmentLine] = []
     for position, item in enumerate(plan.lines):
         line = AppointmentLine.objects.create(
             appointment=appointment,
@@ -487,10 +492,25 @@ def _write_lines(appointment: Appointment, plan: _Plan) -> None:
             busy_until=item.busy_until,
             price=item.price,
         )
-        for resource, place in item.holds:
+        holds = [
             AppointmentResource.objects.create(
                 line=line, resource=resource, place=place, start=item.start, end=item.busy_until
             )
+            for resource, place in item.holds
+        ]
+        _attach(line, "resource_holds", holds)
+        written.append(line)
+    _attach(appointment, "lines", written)
+
+
+def _attach(instance: Any, related: str, rows: list[Any]) -> None:
+    """Leave ``rows`` on ``instance`` as its prefetched ``related`` rows (what prefetch_related does), so
+    ``instance.<related>.all()`` answers without a query; other calls (``order_by``…) still query."""
+    queryset = getattr(instance, related).all()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[related] = queryset
 
 
 def _lines_data(plan_or_lines: Sequence[Any]) -> list[dict[str, Any]]:
@@ -553,7 +573,7 @@ def appointment_book(
     now = now or timezone.now()
     start = _aware(start)
     key = (idempotency_key or "").strip() or None
-    if key is not None and len(key) > 80:
+    if key is not None and (len(key) > 80 or "\x00" in key):
         raise scheduling_error(SchedulingError.TEXT_TOO_LONG, field="idempotency_key")
     notes = (notes or "").strip()
     if len(notes) > 2000 or "\x00" in notes:
@@ -638,8 +658,12 @@ def _book_once(
                 to_status=AppointmentStatus.BOOKED,
                 data={"channel": channel, "lines": _lines_data(plan.lines)},
             )
+            deposit = None
             if plan.deposit > 0 and method is not None:
-                _deposit_take(appointment, client=client, amount=plan.deposit, method=method, acting_user=acting_user)
+                deposit = _deposit_take(
+                    appointment, client=client, amount=plan.deposit, method=method, acting_user=acting_user
+                )
+            appointment._state.fields_cache["deposit"] = deposit  # known: spare the caller a query
     except IntegrityError as exc:
         constraint = _constraint_of(exc)
         if _LINE_CONSTRAINT in constraint or _HOLD_CONSTRAINT in constraint:

@@ -21,7 +21,7 @@ START = "2030-03-04T10:00:00+08:00"
 
 def api(info, username: str) -> HttpClient:
     return HttpClient(
-        HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}", HTTP_ACCEPT_LANGUAGE="en"
+        HTTP_HOST=info.host, HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}"
     )
 
 
@@ -137,6 +137,7 @@ def test_a_collision_is_409_with_the_conflict(setup, alpha):
         ({"staff": 10**15}, "staff"),
         ({"start": "tomorrow"}, "start"),
         ({"start": "2030-02-30T10:00:00"}, "start"),
+        ({"start": "9999-12-31T23:30:00+00:00"}, "start"),
         ({"end": "2030-03-04T12:00:00+08:00"}, "end"),
         ({"location": 10**15}, "location"),
         ({"deposit_method": "cash"}, "deposit_method"),
@@ -297,8 +298,8 @@ def test_another_salon_cannot_read_or_act(setup, alpha, beta):
     created = post(s, {"client": s["client"].pk, "service": s["cut"].pk, "staff": s["li"].pk, "start": START}).json()
     beta_api = HttpClient(
         HTTP_HOST=beta.host,
-        HTTP_AUTHORIZATION=f"Bearer {api_token(beta, beta.owner_username)}",
         HTTP_ACCEPT_LANGUAGE="en",
+        HTTP_AUTHORIZATION=f"Bearer {api_token(beta, beta.owner_username)}",
     )
     assert beta_api.get(f"/api/v1/appointments/{created['id']}/").status_code == 404
     assert beta_api.post(f"/api/v1/appointments/{created['id']}/cancel/").status_code == 404

@@ -160,7 +160,7 @@ def test_twenty_api_requests_for_one_technician_get_one_201_and_nineteen_409(rac
 
     # when twenty requests arrive at once (the start is far in the future, so "now" does not matter)
     def work(i: int) -> Any:
-        api = HttpClient(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Bearer {token}")
+        api = HttpClient(HTTP_HOST=host, HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=f"Bearer {token}")
         response = api.post(
             "/api/v1/appointments/",
             {"client": clients[i].pk, "service": cut.pk, "staff": tech.pk, "start": "2030-03-04T10:00:00+08:00"},
