@@ -52,6 +52,7 @@ from apps.scheduling.client_forms import BookingConfirmForm
 from apps.scheduling.errors import MESSAGES, SchedulingError
 from apps.scheduling.models import Appointment, AppointmentChannel, DepositMethod
 from apps.scheduling.selectors import client_booking as selectors
+from apps.scheduling.selectors.settings import scheduling_settings
 from apps.scheduling.services.booking import LineRequest, appointment_cancel, appointment_reschedule
 from apps.scheduling.services.client_booking import appointment_book_online
 
@@ -301,7 +302,7 @@ def _date_strip(
 def _booking_days(day: datetime.date | None) -> tuple[datetime.date, datetime.date, datetime.date]:
     """(first, last, chosen) day clients may pick online: today up to ``online_max_days_ahead``."""
     first = salon_today()
-    last = first + datetime.timedelta(days=selectors.booking_settings().online_max_days_ahead)
+    last = first + datetime.timedelta(days=scheduling_settings().online_max_days_ahead)
     if day is None or day < first or day > last:
         day = first
     return first, last, day

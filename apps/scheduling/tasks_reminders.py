@@ -20,3 +20,19 @@ def reminders_send() -> dict[str, object]:
     if schema == "public":  # queued without a salon: nothing to remind of here
         return {"schema": schema, "reminders": 0}
     return {"schema": schema, "reminders": len(reminders_due_send())}
+
+
+NOTIFY_TASK = "scheduling.appointment_notify"
+
+
+@shared_task(name=NOTIFY_TASK, ignore_result=True)
+def appointment_notify_task(appointment_id: int, kind: str, data: dict[str, object] | None = None) -> int:
+    """Tell the client and technicians of a booking change, in the worker rather than in the request that
+    made the change (sent once per recipient and start, so a retried or repeated task sends nothing more)."""
+    from apps.scheduling.models import Appointment
+    from apps.scheduling.services.reminders import appointment_notify
+
+    appointment = Appointment.objects.filter(pk=appointment_id).first()
+    if appointment is None:
+        return 0
+    return len(appointment_notify(appointment=appointment, kind=kind, data=data))

@@ -20,8 +20,8 @@ from apps.scheduling.models import (
     Appointment,
     AppointmentLine,
     AppointmentStatus,
-    SchedulingSettings,
 )
+from apps.scheduling.selectors.settings import scheduling_settings
 
 # Statuses a client may still move or cancel online (within the salon's window).
 CHANGEABLE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
@@ -29,10 +29,6 @@ CHANGEABLE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 UPCOMING_STATUSES = (*CHANGEABLE_STATUSES, AppointmentStatus.ARRIVED, AppointmentStatus.IN_SERVICE)
 # Past bookings shown on "my bookings", the most recent first.
 PAST_SHOWN = 20
-
-
-def booking_settings() -> SchedulingSettings:
-    return SchedulingSettings.objects.get(pk=1)
 
 
 def online_locations() -> list[Location]:
@@ -152,7 +148,7 @@ def client_bookings(client: Client, *, now: datetime.datetime | None = None) -> 
     """The client's upcoming visits (soonest first) and the latest past, cancelled or missed ones. Five
     queries."""
     now = now or timezone.now()
-    window = datetime.timedelta(hours=booking_settings().cancellation_window_hours)
+    window = datetime.timedelta(hours=scheduling_settings().cancellation_window_hours)
     mine = _bookings().filter(client=client)
     upcoming_q = Q(status__in=UPCOMING_STATUSES, end__gt=now)
     upcoming = [_wrap(a, window) for a in mine.filter(upcoming_q).order_by("start", "id")]
@@ -165,5 +161,5 @@ def client_booking(client: Client, pk: int) -> ClientBooking | None:
     appointment = _bookings().filter(client=client, pk=pk).first()
     if appointment is None:
         return None
-    window = datetime.timedelta(hours=booking_settings().cancellation_window_hours)
+    window = datetime.timedelta(hours=scheduling_settings().cancellation_window_hours)
     return _wrap(appointment, window)

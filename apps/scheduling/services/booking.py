@@ -41,10 +41,10 @@ from apps.scheduling.models import (
     DepositMethod,
     DepositStatus,
     Resource,
-    SchedulingSettings,
     ServiceBookingRule,
 )
 from apps.scheduling.roster import roster_periods, time_off_between
+from apps.scheduling.selectors.settings import scheduling_settings
 from apps.scheduling.signals import appointment_changed
 
 MAX_LINES = 5
@@ -84,11 +84,6 @@ class _Lost(Exception):
 
 
 # --- small helpers --------------------------------------------------------------------------------------
-
-
-def booking_settings() -> SchedulingSettings:
-    row, _created = SchedulingSettings.objects.get_or_create(pk=1)
-    return row
 
 
 def _actor_label(acting_user: User | None, channel: str = "") -> str:
@@ -224,7 +219,7 @@ def _check_channel(
 ) -> None:
     if channel != AppointmentChannel.ONLINE:
         return
-    settings_row = booking_settings()
+    settings_row = scheduling_settings()
     if start < now + datetime.timedelta(minutes=settings_row.online_min_notice_minutes):
         raise scheduling_error(SchedulingError.TOO_SOON, field="start")
     tz = salon_timezone()
@@ -372,7 +367,7 @@ def _plan(
         item.price = service_price(service=item.service, tier=tier, staff_level=staff_level)
 
     deposit = sum(rules[p.service.pk].deposit_amount for p in planned if p.service.pk in rules)
-    settings_row = booking_settings()
+    settings_row = scheduling_settings()
     risky = profile is not None and (
         profile.requires_deposit
         or (settings_row.risky_no_show_count > 0 and profile.no_show_count >= settings_row.risky_no_show_count)
@@ -689,7 +684,7 @@ def _locked(appointment: Appointment) -> Appointment:
 
 
 def _window_open(appointment: Appointment, now: datetime.datetime) -> bool:
-    hours = booking_settings().cancellation_window_hours
+    hours = scheduling_settings().cancellation_window_hours
     return now <= appointment.start - datetime.timedelta(hours=hours)
 
 
@@ -911,7 +906,7 @@ def appointment_cancel(
     )
     if late:
         _profile_bump(locked.client_id, "late_cancel_count")
-    forfeit = late and booking_settings().late_cancel_forfeits_deposit
+    forfeit = late and scheduling_settings().late_cancel_forfeits_deposit
     _deposit_settle(moved, forfeit=forfeit, acting_user=acting_user)
     return moved
 
@@ -922,7 +917,7 @@ def appointment_no_show(*, appointment: Appointment, acting_user: User | None) -
     kept when the salon says a no-show forfeits it (else given back)."""
     moved = _move(appointment, AppointmentStatus.NO_SHOW, acting_user=acting_user)
     _profile_bump(moved.client_id, "no_show_count")
-    _deposit_settle(moved, forfeit=booking_settings().no_show_forfeits_deposit, acting_user=acting_user)
+    _deposit_settle(moved, forfeit=scheduling_settings().no_show_forfeits_deposit, acting_user=acting_user)
     return moved
 
 

@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Service
-from apps.core.db import salon_name, salon_timezone
+from apps.core.db import current_schema, salon_name, salon_timezone
 from apps.core.models import User
 from apps.messaging.models import Channel
 from apps.messaging.services import message_send
@@ -39,8 +39,8 @@ from apps.scheduling.models import (
     AppointmentStatus,
     ClientBookingProfile,
     ReminderSent,
-    SchedulingSettings,
 )
+from apps.scheduling.selectors.settings import scheduling_settings
 
 logger = logging.getLogger(__name__)
 
@@ -262,10 +262,6 @@ def _recipients(appointment: Appointment, lines: Sequence[AppointmentLine], remi
     return recipients
 
 
-def _booking_settings() -> SchedulingSettings:
-    return SchedulingSettings.objects.get_or_create(pk=1)[0]
-
-
 def _released_staff(
     appointment: Appointment, lines: Sequence[AppointmentLine], before: dict[str, Any]
 ) -> tuple[datetime.datetime | None, list[AppointmentLine]]:
@@ -306,7 +302,7 @@ def appointment_notify(
     if message_kind != CANCELLATION and appointment.status not in REMINDED_STATUSES:
         return []  # moved and then cancelled before this ran: the cancellation says what matters
     lines = _lines(appointment)
-    remind_staff = _booking_settings().remind_staff
+    remind_staff = scheduling_settings().remind_staff
     sent = []
     for recipient in _recipients(appointment, lines, remind_staff):
         row = _send_once(appointment=appointment, lines=lines, kind=message_kind, offset=0, recipient=recipient)
@@ -331,12 +327,17 @@ def appointment_notify(
 def on_appointment_changed(
     sender: Any, *, appointment: Appointment, kind: str, data: dict[str, Any] | None = None, **kwargs: Any
 ) -> None:
-    """Receiver of ``appointment_changed`` (sent after the booking committed). A failure here is logged
-    and never reaches the booking that has already happened."""
+    """Receiver of ``appointment_changed`` (sent after the booking committed): queues the messages for the
+    worker, so a booking request pays for one queued task, not for composing and logging every message. A
+    failure here is logged and never reaches the booking that has already happened."""
     if kind not in KIND_OF_CHANGE:
         return
+    from apps.scheduling.tasks_reminders import appointment_notify_task
+
     try:
-        appointment_notify(appointment=appointment, kind=kind, data=data)
+        appointment_notify_task.apply_async(
+            args=[appointment.pk, kind, data or {}], headers={"_schema_name": current_schema()}
+        )
     except Exception:
         logger.exception("booking message for appointment %s (%s) failed", appointment.pk, kind)
 
@@ -370,7 +371,7 @@ def reminders_due_send(*, now: datetime.datetime | None = None) -> list[Reminder
     if the salon wants, to the technicians), each once. Safe to run again and from two workers at once:
     the reminders already sent are skipped with one query, and the insert gate decides the rest."""
     now = now or timezone.now()
-    booking_settings = _booking_settings()
+    booking_settings = scheduling_settings()
     offsets = sorted({o for o in booking_settings.reminder_offsets_minutes if o > 0}, reverse=True)
     sent = []
     for offset, next_offset in zip(offsets, [*offsets[1:], 0], strict=True):

@@ -30,13 +30,13 @@ from apps.crm.models import Client
 from apps.scheduling.availability import availability_search
 from apps.scheduling.errors import SchedulingError, scheduling_error
 from apps.scheduling.models import (
-    SchedulingSettings,
     WaitlistEntry,
     WaitlistOffer,
     WaitlistOfferStatus,
     WaitlistStatus,
 )
 from apps.scheduling.roster import local_instant
+from apps.scheduling.selectors.settings import scheduling_settings
 from apps.scheduling.services.booking import LineRequest, appointment_book
 from apps.scheduling.services.queue_common import location_checked, services_checked, services_of, staff_checked
 
@@ -211,7 +211,7 @@ def waitlist_offers_make(
     to several entries; the first to accept books it). Safe to run twice: an entry is offered a start
     once, and entries are locked while this runs."""
     now = now or timezone.now()
-    minutes = SchedulingSettings.objects.get(pk=1).waitlist_offer_minutes
+    minutes = scheduling_settings().waitlist_offer_minutes
     # order_by("id") is intentional: a consistent lock order prevents deadlocks between two runs.
     entries = list(
         WaitlistEntry.objects.select_for_update()

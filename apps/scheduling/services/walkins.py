@@ -18,7 +18,8 @@ from apps.crm.models import Client
 from apps.crm.models.clients import Source
 from apps.crm.services.clients import client_create
 from apps.scheduling.errors import SchedulingError, scheduling_error
-from apps.scheduling.models import RotationEntry, SchedulingSettings, WalkIn, WalkInStatus
+from apps.scheduling.models import RotationEntry, WalkIn, WalkInStatus
+from apps.scheduling.selectors.settings import scheduling_settings
 from apps.scheduling.services import rotation
 from apps.scheduling.services.booking import LineRequest, appointment_book
 from apps.scheduling.services.queue_common import location_checked, services_checked, services_of, staff_checked
@@ -133,7 +134,7 @@ def walk_in_assign(
     if card is not None:
         if requested:
             card.requested_turns += 1
-            if not SchedulingSettings.objects.get(pk=1).rotation_requested_keeps_turn:
+            if not scheduling_settings().rotation_requested_keeps_turn:
                 rotation.rotation_send_back(card, cards)
         else:
             card.turns += 1
