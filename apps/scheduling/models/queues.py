@@ -172,7 +172,7 @@ class RotationEntry(models.Model):
 
     class Meta:
         verbose_name = _("rotation card")
-        verbose_name_plural = _("rotation")
+        verbose_name_plural = _("rotation cards")
         ordering = ["location_id", "date", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["location", "date", "staff"], name="rotation_staff_once_a_day"),

@@ -54,7 +54,7 @@ def _reminders(value: Any) -> list[int]:
             message=_("A reminder goes from 1 minute to 7 days (10080 minutes) before the visit."),
         )
     if len(set(value)) != len(value):
-        raise scheduling_error(SchedulingError.INVALID, field=field, message=_("Each reminder time only once."))
+        raise scheduling_error(SchedulingError.INVALID, field=field, message=_("Enter each reminder time only once."))
     return sorted(value, reverse=True)
 
 

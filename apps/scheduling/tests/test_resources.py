@@ -215,7 +215,7 @@ def test_settings_update_and_validation(salon):
         ({"reminder_offsets_minutes": [0]}, "reminder_offsets_minutes", None),
         ({"reminder_offsets_minutes": [10081]}, "reminder_offsets_minutes", None),
         ({"reminder_offsets_minutes": [1, 2, 3, 4, 5, 6]}, "reminder_offsets_minutes", "Set at most five reminders."),
-        ({"reminder_offsets_minutes": [60, 60]}, "reminder_offsets_minutes", "Each reminder time only once."),
+        ({"reminder_offsets_minutes": [60, 60]}, "reminder_offsets_minutes", "Enter each reminder time only once."),
         ({"waitlist_offer_minutes": 0}, "waitlist_offer_minutes", "Enter a whole number from 1 to 1440."),
         ({"risky_deposit_amount": -5}, "risky_deposit_amount", None),
         ({"remind_staff": "yes"}, "remind_staff", "Enter a valid value."),

@@ -311,6 +311,6 @@ def test_settings_page(alpha, owner):
         )
         assert (row.no_show_forfeits_deposit, row.waitlist_offer_minutes) == (False, 20)
     bad = owner.post("/calendar/setup/settings/", {**form, "reminder_offsets_minutes": "60, 60"})
-    assert bad.status_code == 200 and "Each reminder time only once." in bad.content.decode()
+    assert bad.status_code == 200 and "Enter each reminder time only once." in bad.content.decode()
     with schema_context(alpha.schema):
         assert SchedulingSettings.objects.get().reminder_offsets_minutes == [1440, 60]
