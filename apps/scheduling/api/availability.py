@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -85,6 +86,24 @@ def _resolve(query: dict[str, Any]) -> tuple[Location, list[Service], User | Non
     return location, [found[i] for i in query["service_ids"]], staff
 
 
+class _SegmentOut(serializers.Serializer):
+    service = serializers.IntegerField()
+    staff = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class _SlotOut(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    staff = serializers.IntegerField(help_text="The technician of the first service")
+    segments = _SegmentOut(many=True, required=False, help_text="Only when several services were asked for")
+
+
+class AvailabilityOut(serializers.Serializer):
+    slots = _SlotOut(many=True)
+
+
 class AvailabilityView(APIView):
     """Open slots: ``?service={id}&date=YYYY-MM-DD[&staff={id}]`` → ``{"slots": [{"start", "end",
     "staff"}]}`` (start and end in the salon's zone; ``staff`` the technician of the first service).
@@ -94,6 +113,7 @@ class AvailabilityView(APIView):
 
     permission_classes = [HasRolePermission]
 
+    @extend_schema(parameters=[AvailabilityQuery], responses=AvailabilityOut)
     def get(self, request: Request) -> Response:
         query = AvailabilityQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
