@@ -252,6 +252,17 @@ def _worker(bodies: list[dict[str, Any]], token: str, host: str, barrier: Any, o
     from django.db import connections
 
     connections.close_all()  # the parent closed its own before forking; this one opens a fresh connection
+    # The broker connection too: kombu's SQLAlchemy transport caches its engine per process, and a forked
+    # child sharing the parent's socket would interleave the two processes' statements.
+    from celery import current_app
+    from kombu.transport.sqlalchemy import Channel
+
+    # Dropped, not closed: closing would close the parent's connections; this process opens its own.
+    current_app._pool = None
+    current_app.amqp._producer_pool = None
+    for engine, _session in Channel._engines.values():
+        engine.dispose(close=False)
+    Channel._engines.clear()
     _post_all(bodies[:5], token, host)  # warm-up of this process (its connection, statement paths)
     barrier.wait()
     out.put(_post_all(bodies[5:], token, host))
