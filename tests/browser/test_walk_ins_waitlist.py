@@ -138,6 +138,8 @@ def test_front_desk_assigns_a_walk_in_and_a_client_accepts_an_offer(
     token = db_run(_offer_in, subdomain)
     phone = browser.new_context(viewport={"width": 375, "height": 812})
     try:
+        # The client reads English (the language switch's cookie); the page is Chinese by default.
+        phone.add_cookies([{"name": "salon_language", "value": "en", "url": salon_server.salon_url(subdomain, "/")}])
         client_page = phone.new_page()
         client_page.goto(salon_server.salon_url(subdomain, f"/book/offer/{token}/"))
         expect(client_page.get_by_role("region", name="The time offered")).to_contain_text("15:00")
