@@ -177,3 +177,27 @@ def salon_ledger(salon_server: LiveSalonServer) -> Iterator[SalonLedger]:
     yield ledger
     problems = db_run(salons_remove, ledger.before)
     assert not problems, f"cleanup after the browser test: {problems}"
+
+
+WECHAT_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 MicroMessenger/8.0.49(0x18003130) NetType/WIFI Language/zh_CN"
+)
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A phone-sized page with WeChat's user agent (client pages: member centre, online booking)."""
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        user_agent=WECHAT_IPHONE,
+    )
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

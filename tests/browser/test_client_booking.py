@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime
 import re
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser.support import ACTION_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS, LiveSalonServer, SalonLedger, db_run
+from tests.browser.support import LiveSalonServer, SalonLedger, db_run
 
 try:
     from playwright.sync_api import expect
@@ -25,28 +24,6 @@ except ImportError:  # the browser_available fixture skips, or fails under REQUI
 pytestmark = pytest.mark.browser
 
 PHONE = "13800138000"
-WECHAT_IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Mobile/15E148 MicroMessenger/8.0.49(0x18003130) NetType/WIFI Language/zh_CN"
-)
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    """A phone-sized page with WeChat's user agent."""
-    context = browser.new_context(
-        viewport={"width": 375, "height": 812},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        user_agent=WECHAT_IPHONE,
-    )
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def _bookable_salon(subdomain: str) -> str:
