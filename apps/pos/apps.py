@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PosConfig(AppConfig):
+    name = "apps.pos"
+    label = "pos"
+    verbose_name = _("Till")
+    default_auto_field = "django.db.models.BigAutoField"
