@@ -1,0 +1,6 @@
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    # Each topic's endpoints come from its own module (api_urls_<topic>.py), one line each:
+    # path("", include("apps.pos.api_urls_<topic>")),
+]

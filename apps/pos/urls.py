@@ -1,0 +1,8 @@
+from django.urls import URLPattern, URLResolver
+
+app_name = "pos"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    # Each topic's pages come from its own module (urls_<topic>.py), one line each:
+    # path("", include("apps.pos.urls_<topic>")),
+]
