@@ -97,6 +97,8 @@ MODULES: list[Module] = [
             _("Staff performance and commission"),
             _("Export to Excel"),
         ],
+        url_name="pos:sales_report",
+        path_prefix="/till/reports/",
     ),
 ]
 

@@ -7,3 +7,9 @@ class PosConfig(AppConfig):
     label = "pos"
     verbose_name = _("Till")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.pos import client_record
+
+        # the client record's Bills section, merge movers and personal-data export (crm's registries)
+        client_record.register()
