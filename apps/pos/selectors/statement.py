@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from django.db import connection
-from django.db.models import Case, F, Sum, Value, When
+from django.db.models import BigIntegerField, Case, F, Sum, When
 from django.utils.translation import gettext as _
 
 from apps.core.models import Location
@@ -132,11 +132,13 @@ def statement(
     expenses_qs = Expense.objects.filter(spent_on__gte=date_from, spent_on__lte=date_to)
     if window.location_id is not None:
         expenses_qs = expenses_qs.filter(location_id=window.location_id)
-    signed = Case(When(kind=ExpenseKind.REVERSAL, then=-F("amount")), default=F("amount"))
+    signed = Case(
+        When(kind=ExpenseKind.REVERSAL, then=-F("amount")), default=F("amount"), output_field=BigIntegerField()
+    )
     expenses = [
         StatementLine(str(row["category_id"]), row["category__name"], int(row["total"]))
         for row in expenses_qs.values("category_id", "category__name")
-        .annotate(total=Sum(signed, default=Value(0)))
+        .annotate(total=Sum(signed, default=0))
         .order_by("category__sort_order", "category__name", "category_id")
         if row["total"]
     ]

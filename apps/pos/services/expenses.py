@@ -149,11 +149,14 @@ def _values(
     corrects even if they have since closed or gone out of use."""
     if not isinstance(location, Location):
         raise pos_error(PosError.REQUIRED, field="location")
-    if not location.is_active and not (corrects is not None and location.pk == corrects.location_id):
+    # Read from the database, not the caller's copy: a location or category closed a moment ago is closed.
+    is_open = Location.objects.filter(pk=location.pk, is_active=True).exists()
+    if not is_open and not (corrects is not None and location.pk == corrects.location_id):
         raise pos_error(PosError.LOCATION_INACTIVE)
     if not isinstance(category, ExpenseCategory):
         raise pos_error(PosError.REQUIRED, field="category")
-    if not category.is_active and not (corrects is not None and category.pk == corrects.category_id):
+    in_use = ExpenseCategory.objects.filter(pk=category.pk, is_active=True).exists()
+    if not in_use and not (corrects is not None and category.pk == corrects.category_id):
         raise pos_error(PosError.EXPENSE_CATEGORY_INACTIVE)
     return {
         "location": location,
