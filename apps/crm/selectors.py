@@ -18,7 +18,7 @@ from django.db.models.functions import Length, Lower
 from apps.core.crypto import search_hash
 from apps.core.db import salon_timezone
 from apps.core.validators import normalize_phone
-from apps.crm.models import Client, ClientMerge, ClientTag, PurchaseLine, Tag
+from apps.crm.models import Client, ClientMerge, ClientTag, PurchaseKind, PurchaseLine, Tag
 
 _SEPARATORS = re.compile(r"[\s\-+()]")
 _LATIN = re.compile(r"^[A-Za-z][A-Za-z\s']*$")
@@ -138,7 +138,13 @@ def client_list_filtered(params: Mapping[str, Any]) -> QuerySet[Client]:
     purchases = PurchaseLine.objects.filter(client=OuterRef("pk"))
     qs = qs.annotate(
         last_visit=Subquery(purchases.order_by("-occurred_at").values("occurred_at")[:1]),
-        total_spend=Subquery(purchases.order_by().values("client").annotate(total=Sum("amount")).values("total")[:1]),
+        total_spend=Subquery(
+            purchases.exclude(kind=PurchaseKind.TOP_UP)
+            .order_by()
+            .values("client")
+            .annotate(total=Sum("amount"))
+            .values("total")[:1]
+        ),
     )
     order = LIST_ORDERINGS.get(str(params.get("order") or ""), LIST_ORDERINGS["recent"])
     return qs.prefetch_related(_tags_prefetch()).order_by(*order)
@@ -173,12 +179,15 @@ class ClientSummary:
 
 def client_summary(*, client: Client) -> ClientSummary:
     """A visit is one bill (lines sharing a visit reference) or, for lines without one,
-    one calendar day in the salon's time zone. Refund lines lower the spend, not the visits."""
+    one calendar day in the salon's time zone. Refund lines lower the spend, not the visits.
+    Stored-value top-ups are not spend (what is bought with the stored value is), as in the tier rules."""
     tz = salon_timezone()
     visits: dict[str, datetime.datetime] = {}
     total = 0
-    for occurred_at, reference, amount in PurchaseLine.objects.filter(client=client).values_list(
-        "occurred_at", "visit_reference", "amount"
+    for occurred_at, reference, amount in (
+        PurchaseLine.objects.filter(client=client)
+        .exclude(kind=PurchaseKind.TOP_UP)
+        .values_list("occurred_at", "visit_reference", "amount")
     ):
         total += amount
         if amount <= 0:

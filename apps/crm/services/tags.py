@@ -17,7 +17,7 @@ from apps.core.db import salon_timezone
 from apps.core.models import User
 from apps.core.services import audit_record
 from apps.crm.errors import CrmError, crm_error
-from apps.crm.models import Client, ClientTag, MembershipTier, PurchaseLine, Tag, TagRule, TagSource
+from apps.crm.models import Client, ClientTag, MembershipTier, PurchaseKind, PurchaseLine, Tag, TagRule, TagSource
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 RULE_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -150,6 +150,7 @@ def rule_members(tag: Tag, *, now: datetime.datetime | None = None) -> set[int]:
         since = now - datetime.timedelta(days=round(30.4375 * (tag.rule_months or 0)))
         spenders = (
             purchases.filter(occurred_at__gte=since)
+            .exclude(kind=PurchaseKind.TOP_UP)  # stored value is spent when it buys something
             .values("client_id")
             .annotate(spend=Sum("amount"))
             .filter(spend__gte=tag.rule_amount or 0)
