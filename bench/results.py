@@ -139,6 +139,7 @@ class Results:
     fill: dict[int, tuple[int, float]] = field(default_factory=dict)
     loyalty: Any = None  # bench.loyalty.LoyaltyRun
     scheduling: Any = None  # bench.scheduling.SchedulingRun
+    pos_reports: Any = None  # bench.pos_reports.PosReportsRun
     hash_make: list[float] = field(default_factory=list)
     hash_check: list[float] = field(default_factory=list)
     signup: SignupRun = field(default_factory=SignupRun)

@@ -100,6 +100,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--scheduling-day-runs", type=int, default=300, help="timed one-day searches of (g)")
     parser.add_argument("--scheduling-week-runs", type=int, default=60, help="timed 7-day searches of (g)")
+    parser.add_argument(
+        "--pos-reports",
+        choices=("with", "skip", "only"),
+        default="with",
+        help="(h) monthly sales report over 1,000,000 bill lines: after the rest (default), not at all, or alone",
+    )
+    parser.add_argument("--pos-reports-lines", type=int, default=1_000_000, help="bill lines seeded for (h)")
     parser.add_argument("--loyalty-wallets", type=int, default=2_000, help="wallets in the payment salon of (f)")
     parser.add_argument("--loyalty-payments", type=int, default=3_000, help="timed payments per scenario of (f)")
     parser.add_argument(
@@ -128,8 +135,9 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 
 
 def only_one(args: argparse.Namespace) -> str | None:
-    """The part run alone (``--search only``, ``--loyalty only`` or ``--scheduling only``), if any."""
-    for name in ("search", "loyalty", "scheduling"):
+    """The part run alone (``--search only``, ``--loyalty only``, ``--scheduling only`` or ``--pos-reports only``),
+    if any."""
+    for name in ("search", "loyalty", "scheduling", "pos_reports"):
         if getattr(args, name) == "only":
             return name
     return None
@@ -237,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
 
         section = scheduling_generated_section(results.scheduling, results.machine, results.postgres)
         sections.append((section, SCHEDULING_BEGIN, SCHEDULING_END))
+    if results.pos_reports is not None:
+        from bench.pos_reports import POS_REPORTS_BEGIN, POS_REPORTS_END, pos_reports_generated_section
+
+        section = pos_reports_generated_section(results.pos_reports, results.machine, results.postgres)
+        sections.append((section, POS_REPORTS_BEGIN, POS_REPORTS_END))
     for section, begin, end in sections:
         print("\n" + section)
         if not args.no_doc:
@@ -294,6 +307,18 @@ def run_all(args: argparse.Namespace, results: Results, started: float) -> None:
         booked.minutes = (time.monotonic() - scheduling_started) / 60
         booked.load_end = machine.load_average()
         results.scheduling = booked
+    if runs(args, "pos_reports"):
+        from bench import pos_reports
+
+        phase(f"(h) sales reports: seeding a salon with {args.pos_reports_lines:,} bill lines over 12 months", started)
+        sold = pos_reports.PosReportsRun(
+            started=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), load_start=machine.load_average()
+        )
+        pos_reports_started = time.monotonic()
+        pos_reports.pos_reports_all(sold, lines=args.pos_reports_lines)
+        sold.minutes = (time.monotonic() - pos_reports_started) / 60
+        sold.load_end = machine.load_average()
+        results.pos_reports = sold
     phase("done measuring", started)
 
 
