@@ -47,6 +47,7 @@ class ExpenseCategoryListView(GenericAPIView):
     serializer_class = ExpenseCategorySerializer
     queryset = ExpenseCategory.objects.all()
 
+    @extend_schema(operation_id="expense_categories_list", parameters=[OpenApiParameter("is_active", bool)])
     def get(self, request: Request) -> Response:
         rows = ExpenseCategory.objects.order_by("sort_order", "name", "id")
         if request.query_params.get("is_active") in ("true", "false"):
@@ -172,13 +173,14 @@ class ExpenseListView(GenericAPIView):
     queryset = Expense.objects.all()
 
     @extend_schema(
+        operation_id="expenses_list",
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE),
             OpenApiParameter("to", OpenApiTypes.DATE),
             OpenApiParameter("location", int),
             OpenApiParameter("category", int),
             OpenApiParameter("include_removed", bool),
-        ]
+        ],
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(expense_list(**_filters(request.query_params)))

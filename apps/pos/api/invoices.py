@@ -85,12 +85,13 @@ class InvoiceRequestListView(GenericAPIView):
     queryset = InvoiceRequest.objects.all()
 
     @extend_schema(
+        operation_id="invoice_requests_list",
         parameters=[
             OpenApiParameter("status", str, enum=list(InvoiceStatus.values)),
             OpenApiParameter("from", OpenApiTypes.DATE),
             OpenApiParameter("to", OpenApiTypes.DATE),
             OpenApiParameter("q", str),
-        ]
+        ],
     )
     def get(self, request: Request) -> Response:
         query = InvoiceFilterSerializer(data=request.query_params)
@@ -118,17 +119,17 @@ class InvoiceRequestDetailView(GenericAPIView):
         return Response(InvoiceRequestSerializer(get_object_or_404(InvoiceRequest, pk=pk)).data)
 
 
-class IssueSerializer(serializers.Serializer):
+class InvoiceIssueSerializer(serializers.Serializer):
     invoice_number = serializers.CharField(max_length=40)
     issued_on = serializers.DateField()
     file = serializers.FileField(required=False, help_text="The invoice: PDF, JPEG, PNG or WebP, ≤ 10 MB")
 
 
-class ReasonSerializer(serializers.Serializer):
+class InvoiceRejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
-class OptionalReasonSerializer(serializers.Serializer):
+class InvoiceCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -138,14 +139,14 @@ class InvoiceRequestIssueView(GenericAPIView):
 
     permission_classes = [InvoicePermission]
     required_permission = "manage_expenses"
-    serializer_class = IssueSerializer
+    serializer_class = InvoiceIssueSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     queryset = InvoiceRequest.objects.all()
 
     @extend_schema(responses=InvoiceRequestSerializer)
     def post(self, request: Request, pk: int) -> Response:
         invoice = get_object_or_404(InvoiceRequest, pk=pk)
-        data = IssueSerializer(data=request.data)
+        data = InvoiceIssueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         issued = services.invoice_request_issue(
             request=invoice, acting_user=acting_user(request), **data.validated_data
@@ -158,13 +159,13 @@ class InvoiceRequestRejectView(GenericAPIView):
 
     permission_classes = [InvoicePermission]
     required_permission = "manage_expenses"
-    serializer_class = ReasonSerializer
+    serializer_class = InvoiceRejectSerializer
     queryset = InvoiceRequest.objects.all()
 
     @extend_schema(responses=InvoiceRequestSerializer)
     def post(self, request: Request, pk: int) -> Response:
         invoice = get_object_or_404(InvoiceRequest, pk=pk)
-        data = ReasonSerializer(data=request.data)
+        data = InvoiceRejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rejected = services.invoice_request_reject(
             request=invoice, acting_user=acting_user(request), **data.validated_data
@@ -176,13 +177,13 @@ class InvoiceRequestCancelView(GenericAPIView):
     """``POST /api/v1/invoice-requests/{id}/cancel/`` ``{reason}`` (optional)."""
 
     permission_classes = [InvoicePermission]
-    serializer_class = OptionalReasonSerializer
+    serializer_class = InvoiceCancelSerializer
     queryset = InvoiceRequest.objects.all()
 
     @extend_schema(responses=InvoiceRequestSerializer)
     def post(self, request: Request, pk: int) -> Response:
         invoice = get_object_or_404(InvoiceRequest, pk=pk)
-        data = OptionalReasonSerializer(data=request.data)
+        data = InvoiceCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cancelled = services.invoice_request_cancel(
             request=invoice, acting_user=acting_user(request), **data.validated_data
