@@ -22,7 +22,7 @@ from apps.pos.models import Bill, BillLine
 from apps.pos.services.client_history import purchase_history_record_for_bill, purchase_history_record_for_refund
 from apps.pos.services.invoices import invoice_request_create
 from apps.pos.tests.factories_reports import Line, bill_paid
-from apps.pos.tests.scenario_reports import arrange_march, at
+from apps.pos.tests.scenario_reports import arrange_march, at, beta_bill
 from tests.fixtures import logged_in_client, make_staff, owner_of
 
 
@@ -74,8 +74,10 @@ def test_paid_bills_and_refunds_write_the_purchase_history_once(in_alpha):
     assert (summary.total_spend, summary.visits, summary.average_ticket) == (36_000, 2, 18_000)
 
 
-def test_the_360_page_shows_bills_history_and_balances(alpha):
+def test_the_360_page_shows_bills_history_and_balances(alpha, beta):
     # given
+    with schema_context(beta.schema):  # another salon's bill stays on its own record
+        other_bill = beta_bill()
     with schema_context(alpha.schema):
         march = arrange_march()
         _record_history(march)
@@ -99,6 +101,7 @@ def test_the_360_page_shows_bills_history_and_balances(alpha):
     assert "Stored value ¥200.00 + Alipay ¥150.00" in section
     assert "(¥50.00 refunded)" in section
     assert '<tr data-status="voided">' in section
+    assert other_bill.number not in page
     # the purchase history and the member account show the real figures
     assert 'data-figure="total_spend">¥1,080.00<' in page  # 350 + 700 + 80 − 50 (the mask refunded)
     assert '<dd data-figure="stored-value">¥500.00</dd>' in page

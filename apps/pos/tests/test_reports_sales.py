@@ -217,6 +217,22 @@ def test_page_without_a_choice_shows_this_month(alpha):
     assert refused.status_code == 200 and "<svg" not in refused.content.decode()
 
 
+def test_daily_and_weekly_pages(alpha):
+    # given
+    with schema_context(alpha.schema):
+        arrange_march()
+    owner = english(alpha, alpha.owner_username)
+    # when
+    day = owner.get("/till/reports/sales/", {"period": "day", "date": "2026-03-10"}).content.decode()
+    week = owner.get("/till/reports/sales/", {"period": "week", "date": "2026-03-10"}).content.decode()
+    # then: March 10 alone (no chart by day), and the week of Monday March 9 with a bar per weekday
+    assert "2026-03-10, days in Asia/Shanghai." in day
+    assert '<dd data-figure="revenue">¥1,350.00</dd>' in day and "chart-revenue" not in day
+    assert "2026-03-09 to 2026-03-15, days in Asia/Shanghai." in week
+    assert '<dd data-figure="revenue">¥2,050.00</dd>' in week
+    assert "<title>Mon: ¥0.00</title>" in week and "<title>Tue: ¥1,350.00</title>" in week
+
+
 def test_export_holds_the_figures_and_is_audited(alpha):
     # given
     with schema_context(alpha.schema):
