@@ -60,3 +60,14 @@ def settled_signals() -> Iterator[SettledLog]:
         yield log
     finally:
         gateway_payment_settled.disconnect(dispatch_uid="payments-tests-settled")
+
+
+def api_client(info: Any, username: str) -> Any:
+    """The API as ``username`` of the salon ``info``, with a bearer token, asking for English messages."""
+    from django.test import Client as HttpClient
+
+    from tests.fixtures import api_token
+
+    return HttpClient(
+        HTTP_HOST=info.host, HTTP_AUTHORIZATION=f"Bearer {api_token(info, username)}", HTTP_ACCEPT_LANGUAGE="en"
+    )
