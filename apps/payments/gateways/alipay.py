@@ -102,6 +102,8 @@ def _call(values: Mapping[str, str], request: Any) -> dict[str, Any]:
         raise unavailable(f"Alipay not reached: {type(exc).__name__}")
     except (RequestException, ResponseException) as exc:
         raise unavailable(f"Alipay answer refused: {str(exc)[:120]}")
+    except (KeyError, TypeError, ValueError) as exc:  # the SDK reading an answer of an unexpected shape
+        raise unavailable(f"Alipay answer unreadable: {type(exc).__name__}")
     try:
         data = json.loads(content)
     except ValueError:

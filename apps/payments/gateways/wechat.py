@@ -102,6 +102,8 @@ def _call(values: Mapping[str, str], do: Any, *, with_certificate: bool = False)
             data = _parse(exc.response.content)
         except requests.RequestException as exc:
             raise unavailable(f"WeChat Pay not reached: {type(exc).__name__}")
+        except (KeyError, TypeError, ValueError) as exc:  # wechatpy reading an answer of an unexpected shape
+            raise unavailable(f"WeChat Pay answer unreadable: {type(exc).__name__}")
     if not isinstance(data, dict):
         raise unavailable("WeChat Pay answer is not XML")
     if data.get("return_code") != "SUCCESS":

@@ -338,3 +338,44 @@ def test_a_notification_for_alpha_posted_to_beta_is_refused(alpha, beta, beta_cl
 
 def test_notify_takes_only_post(alpha_client):
     assert alpha_client.get("/payments/notify/wechat/").status_code == 405
+
+
+def test_the_settings_page_lists_recent_payments(owner_page, some_payments, django_assert_max_num_queries):
+    with django_assert_max_num_queries(15):
+        page = owner_page.get("/settings/payments/")
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    for number in ("bill1pay1", "bill2pay1", "bill3pay1"):
+        assert number in text
+    assert "AUTHCODEEXPIRE" in text
+    assert "3.00" in text
+
+
+def test_a_suspended_salon_still_records_a_payment_notification(alpha, alpha_client, fake_alipay, payment_key_pairs):
+    from tenants.middleware import tenant_cache_clear
+    from tenants.models import Salon, SalonStatus
+
+    with schema_context(alpha.schema):
+        connect("alipay", fake_alipay, payment_key_pairs)
+        gateway_charge_qr(
+            provider="alipay",
+            amount=5000,
+            out_trade_no="bill7qr1",
+            description="x",
+            notify_url=NOTIFY_URL.format(provider="alipay"),
+        )
+    fake_alipay.pay_qr("bill7qr1")
+    Salon.objects.filter(pk=alpha.salon.pk).update(status=SalonStatus.SUSPENDED)  # rolled back after the test
+    tenant_cache_clear()
+
+    response = alpha_client.post(
+        "/payments/notify/alipay/",
+        fake_alipay.notification("bill7qr1"),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert (response.status_code, response.content) == (200, b"success")
+    assert alpha_client.get("/settings/payments/").status_code in {302, 403}
+    with schema_context(alpha.schema):
+        assert GatewayPayment.objects.get().status == PaymentStatus.SUCCEEDED
