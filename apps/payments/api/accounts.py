@@ -108,5 +108,9 @@ class PaymentAccountDetailView(GenericAPIView):
 
 urlpatterns = [
     path("payment-accounts/", PaymentAccountListView.as_view(), name="api-payment-accounts"),
-    path("payment-accounts/<slug:provider>/", PaymentAccountDetailView.as_view(), name="api-payment-account"),
+    # One route per provider (not a slug): every API route is then a real address the isolation tests call.
+    *(
+        path(f"payment-accounts/{provider}/", PaymentAccountDetailView.as_view(), {"provider": provider})
+        for provider in Provider.values
+    ),
 ]
