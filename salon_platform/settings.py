@@ -314,6 +314,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ComplaintStatusEnum": "apps.crm.models.interactions.ComplaintStatus",
         "FollowUpStatusEnum": "apps.crm.models.interactions.FollowUpStatus",
+        "GatewayPaymentStatusEnum": "apps.payments.models.PaymentStatus",
+        "GatewayRefundStatusEnum": "apps.payments.models.RefundStatus",
+        "GatewayPaymentKindEnum": "apps.payments.models.PaymentKind",
+        "PaymentProviderEnum": "apps.payments.models.Provider",
     },
 }
 

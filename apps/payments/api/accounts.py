@@ -67,6 +67,7 @@ class PaymentAccountListView(GenericAPIView):
     serializer_class = PaymentAccountSerializer
     pagination_class = None
 
+    @extend_schema(responses=PaymentAccountSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response([_data(view) for view in selectors.account_views()])
 
