@@ -18,6 +18,8 @@ from apps.pos.models import CommissionMethod, CommissionRule, CommissionScope, L
 from apps.pos.selectors_commission import Period, period_dates
 
 TIER_ROWS = 5
+# ISO dates, the only value an <input type="date"> takes, whatever the language.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TARGET_MODELS = {
     "service": Service,
     "product": Product,
@@ -100,10 +102,8 @@ class CommissionRuleForm(forms.Form):
         required=False,
         help_text=_("Added per unit when the client asked for the staff member (点钟)."),
     )
-    valid_from = forms.DateField(label=_("Valid from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(
-        label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    valid_from = forms.DateField(label=_("Valid from"), required=False, widget=DATE_INPUT)
+    valid_until = forms.DateField(label=_("Valid until"), required=False, widget=DATE_INPUT)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args: Any, rule: CommissionRule | None = None, **kwargs: Any) -> None:
@@ -121,6 +121,8 @@ class CommissionRuleForm(forms.Form):
             self.fields[f"tier_{index}_rate"] = PercentField(
                 label=_("Tier %(n)d: rate (%%)") % {"n": index}, required=False
             )
+        tiers = [f"tier_{index}_{part}" for index in range(1, TIER_ROWS + 1) for part in ("from", "rate")]
+        self.order_fields(["name", "applies_to", "staff_level", "method", "rate_bp", "fixed_amount", *tiers])
         self.fields["tier_1_from"].help_text = _(
             "For a percentage by monthly volume: the rate of the highest tier the staff member's volume this "
             "month reaches (this line included) applies to the whole line. The first tier starts at ¥0."
@@ -207,11 +209,11 @@ class PerformancePeriodForm(forms.Form):
     day = forms.DateField(
         label=_("Day in the period"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE_INPUT,
         help_text=_("For a day, week or month."),
     )
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
     location = forms.ModelChoiceField(
         label=_("Location"), queryset=Location.objects.none(), required=False, empty_label=_("All locations")
     )
