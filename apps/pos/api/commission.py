@@ -24,7 +24,7 @@ from apps.pos.selectors_commission import commission_rules, staff_performance
 from apps.pos.services import commission as services
 
 
-class TierSerializer(serializers.Serializer):
+class CommissionTierSerializer(serializers.Serializer):
     from_volume = serializers.IntegerField(help_text="From this volume in the month (fen)")
     rate_bp = serializers.IntegerField(help_text="Rate in basis points (1 % = 100)")
 
@@ -50,7 +50,7 @@ class CommissionRuleSerializer(serializers.Serializer):
     fixed_amount = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="Fixed rules: fen per unit"
     )
-    tiers = TierSerializer(many=True, required=False, default=list, help_text="Tiered rules")
+    tiers = CommissionTierSerializer(many=True, required=False, default=list, help_text="Tiered rules")
     requested_bonus_bp = serializers.IntegerField(required=False, default=0)
     requested_bonus_amount = serializers.IntegerField(required=False, default=0)
     valid_from = serializers.DateField(required=False, allow_null=True, default=None)
@@ -88,10 +88,12 @@ class CommissionRuleListView(GenericAPIView):
     queryset = CommissionRule.objects.all()
 
     @extend_schema(
+        operation_id="commission_rules_list",
         parameters=[
             OpenApiParameter("scope", str, enum=CommissionScope.values),
             OpenApiParameter("is_active", bool),
-        ]
+        ],
+        responses=CommissionRuleSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
         query = RuleQuerySerializer(data=request.query_params)

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django_tenants.utils import schema_context
 
@@ -502,3 +503,39 @@ def test_rule_pages_need_manage_staff(alpha):
         assert client.post("/till/commission/rules/new/", {"applies_to": "default"}).status_code == 403
     with schema_context(alpha.schema):
         assert CommissionRule.objects.count() == 0
+
+
+def test_the_rule_list_costs_the_same_queries_for_3_and_12_rules(alpha):
+    # given three rules of every shape, then nine more
+    with schema_context(alpha.schema):
+        level = level_make("Senior", 30)
+        hair = service_category_make("Hair")
+        services = [service_make(f"Cut {n}", category=hair) for n in range(4)]
+        products = [product_make(f"Shampoo {n}") for n in range(4)]
+
+        def add(n: int) -> None:
+            rule(scope="service", service=services[n], staff_level=level, method="percentage", rate_bp=1000)
+            rule(scope="product", product=products[n], method="tiered", tiers=[(0, 100), (10_000, 200)])
+            rule(
+                scope="service_category",
+                service_category=hair,
+                method="fixed",
+                fixed_amount=100 * (n + 1),
+                valid_from=datetime.date(2026, n + 1, 1),
+                valid_until=datetime.date(2026, n + 1, 28),
+            )
+
+        add(0)
+    owner = logged_in_client(alpha, alpha.owner_username)
+    owner.get("/till/commission/rules/")
+    with CaptureQueriesContext(connection) as few:
+        assert owner.get("/till/commission/rules/").status_code == 200
+    with schema_context(alpha.schema):
+        for n in range(1, 4):
+            add(n)
+    # when
+    with CaptureQueriesContext(connection) as many:
+        page = owner.get("/till/commission/rules/")
+    # then
+    assert page.content.decode().count("/deactivate/") == 12
+    assert len(many.captured_queries) == len(few.captured_queries)
