@@ -97,6 +97,7 @@ MODULES: list[Module] = [
             _("Staff performance and commission"),
             _("Export to Excel"),
         ],
+        url_name="pos:staff_performance",
     ),
 ]
 

@@ -17,6 +17,20 @@ class PosError(Enum):
     INVALID = "invalid"
     # bills and tenders
     # commission
+    COMMISSION_PERMISSION_DENIED = "commission_permission_denied"
+    COMMISSION_BILL_NOT_PAID = "commission_bill_not_paid"
+    COMMISSION_REFUND_NOT_DONE = "commission_refund_not_done"
+    COMMISSION_SCOPE_INVALID = "commission_scope_invalid"
+    COMMISSION_TARGET_REQUIRED = "commission_target_required"
+    COMMISSION_METHOD_INVALID = "commission_method_invalid"
+    COMMISSION_RATE_INVALID = "commission_rate_invalid"
+    COMMISSION_AMOUNT_INVALID = "commission_amount_invalid"
+    COMMISSION_TIERS_INVALID = "commission_tiers_invalid"
+    COMMISSION_WINDOW_INVALID = "commission_window_invalid"
+    COMMISSION_RULE_OVERLAP = "commission_rule_overlap"
+    COMMISSION_TEXT_TOO_LONG = "commission_text_too_long"
+    COMMISSION_PERIOD_INVALID = "commission_period_invalid"
+    COMMISSION_PERIOD_TOO_LONG = "commission_period_too_long"
     # receipts and cash sessions
     # reports, expenses and invoices
 
@@ -26,14 +40,48 @@ MESSAGES: dict[PosError, Promise] = {
     PosError.INVALID: _("Enter a valid value."),
     # bills and tenders
     # commission
+    PosError.COMMISSION_PERMISSION_DENIED: _("You do not have permission to do this."),
+    PosError.COMMISSION_BILL_NOT_PAID: _("Commission is recorded once the bill is paid."),
+    PosError.COMMISSION_REFUND_NOT_DONE: _("Commission is given back once the refund has gone through."),
+    PosError.COMMISSION_SCOPE_INVALID: _("Choose what the rule applies to."),
+    PosError.COMMISSION_TARGET_REQUIRED: _("Choose the item, category or kind the rule applies to."),
+    PosError.COMMISSION_METHOD_INVALID: _("Choose how the commission is worked out."),
+    PosError.COMMISSION_RATE_INVALID: _("Enter a rate from 0 to 100 %."),
+    PosError.COMMISSION_AMOUNT_INVALID: _("Enter an amount from ¥0 to ¥100,000,000."),
+    PosError.COMMISSION_TIERS_INVALID: _(
+        "Give up to ten tiers with different volumes; the first starts at ¥0 and each rate is 0 to 100 %."
+    ),
+    PosError.COMMISSION_WINDOW_INVALID: _("The end of validity cannot be before its start."),
+    PosError.COMMISSION_RULE_OVERLAP: _(
+        "Another active rule for the same item and staff level is valid on some of these days."
+    ),
+    PosError.COMMISSION_TEXT_TOO_LONG: _("This text is too long."),
+    PosError.COMMISSION_PERIOD_INVALID: _("The end of the period cannot be before its start."),
+    PosError.COMMISSION_PERIOD_TOO_LONG: _("Report at most 366 days at a time."),
     # receipts and cash sessions
     # reports, expenses and invoices
 }
 
-FIELDS: dict[PosError, str] = {}
+FIELDS: dict[PosError, str] = {
+    # commission
+    PosError.COMMISSION_SCOPE_INVALID: "scope",
+    PosError.COMMISSION_METHOD_INVALID: "method",
+    PosError.COMMISSION_RATE_INVALID: "rate_bp",
+    PosError.COMMISSION_AMOUNT_INVALID: "fixed_amount",
+    PosError.COMMISSION_TIERS_INVALID: "tiers",
+    PosError.COMMISSION_WINDOW_INVALID: "valid_until",
+    PosError.COMMISSION_PERIOD_INVALID: "to",
+    PosError.COMMISSION_PERIOD_TOO_LONG: "to",
+}
 
 # Everything else is 400.
-STATUSES: dict[PosError, int] = {}
+STATUSES: dict[PosError, int] = {
+    # commission
+    PosError.COMMISSION_PERMISSION_DENIED: 403,
+    PosError.COMMISSION_BILL_NOT_PAID: 409,
+    PosError.COMMISSION_REFUND_NOT_DONE: 409,
+    PosError.COMMISSION_RULE_OVERLAP: 409,
+}
 
 
 def pos_error(
