@@ -1,4 +1,6 @@
 from .bills import Bill, BillCoupon, BillDayCounter, BillKind, BillLine, BillLineStaff, BillStatus, LineKind
+from .cash import CashMovement, CashMovementKind, CashSession, CashSessionStatus, CashSessionTally
+from .receipts import EReceipt, EReceiptTrigger
 from .settings import PosSettings, ReceiptWidth
 from .tenders import Refund, RefundLine, RefundStatus, RefundTender, Tender, TenderMethod, TenderStatus
 
@@ -10,6 +12,13 @@ __all__ = [
     "BillLine",
     "BillLineStaff",
     "BillStatus",
+    "CashMovement",
+    "CashMovementKind",
+    "CashSession",
+    "CashSessionStatus",
+    "CashSessionTally",
+    "EReceipt",
+    "EReceiptTrigger",
     "LineKind",
     "PosSettings",
     "ReceiptWidth",
