@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='printjob',
-            index=models.Index(condition=models.Q(('status__in', ['queued', 'sent'])), fields=['location', 'id'], name='print_job_queued_idx'),
+            index=models.Index(condition=models.Q(('status', 'queued'), ('status', 'sent'), _connector='OR'), fields=['location', 'id'], name='print_job_queued_idx'),
         ),
         migrations.AddConstraint(
             model_name='printjob',
