@@ -169,6 +169,42 @@ Stored value left                        ¥846.00
          Thank you, see you again soon!
 """
 
+EN_58 = """\
+          Alpha Salon
+         美丽从这里开始
+           南京西路店
+   上海市静安区南京西路1266号
+       Tel.: 021-62881234
+================================
+Bill no.: 20300304-0001
+Time: 2030-03-04 10:30
+Cashier: 林芳
+Client: 王芳 139****5678
+--------------------------------
+洗剪吹
+  1 × 128.00              128.00
+  Discount                -10.00
+  Staff: Bai
+护发精油
+  2 × 68.00               136.00
+  Staff: Chen、Bai
+--------------------------------
+Subtotal                 ¥264.00
+Discount                 -¥10.00
+Total                    ¥254.00
+--------------------------------
+Cash                     ¥100.00
+  Received               ¥200.00
+  Change                 ¥100.00
+Stored value             ¥154.00
+--------------------------------
+Points earned               +254
+Points balance               254
+Stored value left        ¥846.00
+================================
+ Thank you, see you again soon!
+"""
+
 WALK_IN_58 = """\
           Alpha Salon
              静安店
@@ -193,7 +229,7 @@ Refunded                 -¥30.00
 
 @pytest.mark.parametrize(
     ("language", "width", "expected"),
-    [("zh-hans", 80, ZH_80), ("zh-hans", 58, ZH_58), ("en", 80, EN_80)],
+    [("zh-hans", 80, ZH_80), ("zh-hans", 58, ZH_58), ("en", 80, EN_80), ("en", 58, EN_58)],
 )
 def test_receipt_text_is_exact_on_both_papers_and_in_both_languages(in_alpha, language, width, expected):
     # given the sample bill, paid at 10:30 Shanghai time
