@@ -83,6 +83,7 @@ TENANT_APPS = [
     "apps.loyalty",
     "apps.scheduling",
     "apps.payments",
+    "apps.edge",
     "apps.pos",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

@@ -7,3 +7,12 @@ class PosConfig(AppConfig):
     label = "pos"
     verbose_name = _("Till")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.pos import (
+            print_sources,
+            tasks_receipts,  # noqa: F401  (registers the task run after a payment)
+        )
+
+        # what POST /api/v1/print-jobs/ can print from the till (edge's registry)
+        print_sources.register()

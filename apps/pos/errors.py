@@ -32,6 +32,16 @@ class PosError(Enum):
     COMMISSION_PERIOD_INVALID = "commission_period_invalid"
     COMMISSION_PERIOD_TOO_LONG = "commission_period_too_long"
     # receipts and cash sessions
+    RECEIPT_NOT_AVAILABLE = "receipt_not_available"
+    NO_RECIPIENT = "no_recipient"
+    CASH_SESSION_ALREADY_OPEN = "cash_session_already_open"
+    CASH_SESSION_CLOSED = "cash_session_closed"
+    CASH_SESSION_REQUIRED = "cash_session_required"
+    INACTIVE_LOCATION = "inactive_location"
+    AMOUNT_INVALID = "amount_invalid"
+    REASON_REQUIRED = "reason_required"
+    PAY_OUT_EXCEEDS_CASH = "pay_out_exceeds_cash"
+    UNKNOWN_TENDER_METHOD = "unknown_tender_method"
     # reports, expenses and invoices
 
 
@@ -59,6 +69,16 @@ MESSAGES: dict[PosError, Promise] = {
     PosError.COMMISSION_PERIOD_INVALID: _("The end of the period cannot be before its start."),
     PosError.COMMISSION_PERIOD_TOO_LONG: _("Report at most 366 days at a time."),
     # receipts and cash sessions
+    PosError.RECEIPT_NOT_AVAILABLE: _("A receipt is available once the bill is paid."),
+    PosError.NO_RECIPIENT: _("This bill's client has no WeChat, mobile phone or e-mail to send a receipt to."),
+    PosError.CASH_SESSION_ALREADY_OPEN: _("A cash session is already open at this location."),
+    PosError.CASH_SESSION_CLOSED: _("This cash session is closed."),
+    PosError.CASH_SESSION_REQUIRED: _("Open a cash session at this location before taking cash."),
+    PosError.INACTIVE_LOCATION: _("This location is closed."),
+    PosError.AMOUNT_INVALID: _("Enter an amount from ¥0.01 to ¥100,000,000.00."),
+    PosError.REASON_REQUIRED: _("Say what the cash is for (at most 200 characters)."),
+    PosError.PAY_OUT_EXCEEDS_CASH: _("There is not that much cash in the drawer."),
+    PosError.UNKNOWN_TENDER_METHOD: _("This payment method does not exist."),
     # reports, expenses and invoices
 }
 
@@ -72,6 +92,12 @@ FIELDS: dict[PosError, str] = {
     PosError.COMMISSION_WINDOW_INVALID: "valid_until",
     PosError.COMMISSION_PERIOD_INVALID: "to",
     PosError.COMMISSION_PERIOD_TOO_LONG: "to",
+    # receipts and cash sessions
+    PosError.INACTIVE_LOCATION: "location",
+    PosError.AMOUNT_INVALID: "amount",
+    PosError.REASON_REQUIRED: "reason",
+    PosError.PAY_OUT_EXCEEDS_CASH: "amount",
+    PosError.UNKNOWN_TENDER_METHOD: "counted",
 }
 
 # Everything else is 400.
@@ -81,6 +107,11 @@ STATUSES: dict[PosError, int] = {
     PosError.COMMISSION_BILL_NOT_PAID: 409,
     PosError.COMMISSION_REFUND_NOT_DONE: 409,
     PosError.COMMISSION_RULE_OVERLAP: 409,
+    # receipts and cash sessions
+    PosError.RECEIPT_NOT_AVAILABLE: 409,
+    PosError.CASH_SESSION_ALREADY_OPEN: 409,
+    PosError.CASH_SESSION_CLOSED: 409,
+    PosError.CASH_SESSION_REQUIRED: 409,
 }
 
 

@@ -1,4 +1,5 @@
 from .bills import Bill, BillCoupon, BillDayCounter, BillKind, BillLine, BillLineStaff, BillStatus, LineKind
+from .cash import CashMovement, CashMovementKind, CashSession, CashSessionStatus, CashSessionTally
 from .commission import (
     CommissionEntry,
     CommissionEntryKind,
@@ -7,6 +8,7 @@ from .commission import (
     CommissionScope,
     CommissionTier,
 )
+from .receipts import EReceipt, EReceiptTrigger
 from .settings import PosSettings, ReceiptWidth
 from .tenders import Refund, RefundLine, RefundStatus, RefundTender, Tender, TenderMethod, TenderStatus
 
@@ -18,12 +20,19 @@ __all__ = [
     "BillLine",
     "BillLineStaff",
     "BillStatus",
+    "CashMovement",
+    "CashMovementKind",
+    "CashSession",
+    "CashSessionStatus",
+    "CashSessionTally",
     "CommissionEntry",
     "CommissionEntryKind",
     "CommissionMethod",
     "CommissionRule",
     "CommissionScope",
     "CommissionTier",
+    "EReceipt",
+    "EReceiptTrigger",
     "LineKind",
     "PosSettings",
     "ReceiptWidth",
