@@ -82,6 +82,7 @@ TENANT_APPS = [
     "apps.catalog",
     "apps.loyalty",
     "apps.scheduling",
+    "apps.inventory",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
