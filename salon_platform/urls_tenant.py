@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("apps.catalog.api_urls")),
     path("api/v1/", include("apps.loyalty.api_urls")),
     path("api/v1/", include("apps.scheduling.api_urls")),
+    path("api/v1/", include("apps.inventory.api_urls")),
     path("api/v1/salon/", tenant_api.SalonProfileView.as_view(), name="api-salon"),
     path("", include("apps.core.urls")),
     path("settings/catalog/", include("apps.catalog.urls")),
