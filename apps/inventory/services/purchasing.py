@@ -211,9 +211,9 @@ def purchase_order_receive(
             if quantity > line.quantity_outstanding:
                 raise inventory_error(
                     InventoryError.RECEIVE_TOO_MUCH,
-                    field="lines",
                     message=_("%(product)s: only %(left)s are still to come on this order.")
                     % {"product": line.product, "left": fmt(line.quantity_outstanding)},
+                    extra={"line": line.pk, "outstanding": str(line.quantity_outstanding)},
                 )
             line.quantity_received += quantity
             changed.append(line)

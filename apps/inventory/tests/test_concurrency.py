@@ -74,7 +74,9 @@ def test_sales_and_transfers_at_once_keep_every_figure_right(race_salon):
                 acting_user=None,
             )
         items = [(mask, 2), (shampoo, 1)] if i % 2 else [(shampoo, 1), (mask, 2)]
-        return stock_sale_record(location=main, items=items, reference=f"b{i}", idempotency_key=f"b{i}", acting_user=None)
+        return stock_sale_record(
+            location=main, items=items, reference=f"b{i}", idempotency_key=f"b{i}", acting_user=None
+        )
 
     outcomes = race(race_salon, 14, work)
 

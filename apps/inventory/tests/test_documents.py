@@ -78,7 +78,13 @@ def test_an_adjustment_needs_a_reason_and_is_audited(salon):
     stock_in(main, shampoo, 5)
     # when two bottles broke
     result = stock_adjust(
-        location=main, product=shampoo, quantity=-2, reason="damaged", note="dropped", idempotency_key="a1", acting_user=owner
+        location=main,
+        product=shampoo,
+        quantity=-2,
+        reason="damaged",
+        note="dropped",
+        idempotency_key="a1",
+        acting_user=owner,
     )
     # then
     movement = result.movements[0]
@@ -90,7 +96,13 @@ def test_an_adjustment_needs_a_reason_and_is_audited(salon):
         "dropped",
     )
     entry = AuditEntry.objects.filter(action="inventory.stock_adjusted").latest("id")
-    assert entry.data == {"location": main.pk, "quantity": "-2.000", "after": "3.000", "reason": "damaged", "note": "dropped"}
+    assert entry.data == {
+        "location": main.pk,
+        "quantity": "-2.000",
+        "after": "3.000",
+        "reason": "damaged",
+        "note": "dropped",
+    }
     assert catalogue_stock(shampoo) == 3
     # and bad input is refused with nothing written
     cases = [
@@ -116,7 +128,14 @@ def test_an_adjustment_needs_a_reason_and_is_audited(salon):
 def test_staff_without_the_permission_cannot_adjust(salon):
     desk = make_staff(salon["info"], role="front_desk", username="desk")
     with pytest.raises(ServiceError) as refused:
-        stock_adjust(location=salon["main"], product=salon["shampoo"], quantity=1, reason="found", idempotency_key="x", acting_user=desk)
+        stock_adjust(
+            location=salon["main"],
+            product=salon["shampoo"],
+            quantity=1,
+            reason="found",
+            idempotency_key="x",
+            acting_user=desk,
+        )
     assert (refused.value.code, refused.value.status) == (InventoryError.PERMISSION_DENIED, 403)
     assert not StockMovement.objects.exists()
 
@@ -158,17 +177,26 @@ def test_a_transfer_moves_every_line_at_once(salon):
         acting_user=owner,
     )
     # then both leave and arrive, and the catalogue's total is unchanged
-    assert [(m.location_id, m.product_id, m.kind, m.quantity, m.quantity_after) for m in transfer.movements.order_by("line")] == [
+    assert [
+        (m.location_id, m.product_id, m.kind, m.quantity, m.quantity_after) for m in transfer.movements.order_by("line")
+    ] == [
         (main.pk, shampoo.pk, MovementKind.TRANSFER_OUT, D("-3"), D("2")),
         (main.pk, mask.pk, MovementKind.TRANSFER_OUT, D("-2"), D("0")),
         (branch.pk, shampoo.pk, MovementKind.TRANSFER_IN, D("3"), D("3")),
         (branch.pk, mask.pk, MovementKind.TRANSFER_IN, D("2"), D("2")),
     ]
     assert (catalogue_stock(shampoo), catalogue_stock(mask)) == (5, 2)
-    assert [(line.product_id, line.quantity) for line in transfer.lines.order_by("pk")] == [(shampoo.pk, D("3")), (mask.pk, D("2"))]
+    assert [(line.product_id, line.quantity) for line in transfer.lines.order_by("pk")] == [
+        (shampoo.pk, D("3")),
+        (mask.pk, D("2")),
+    ]
     # a replay returns the same transfer
     again = stock_transfer_create(
-        from_location=main, to_location=branch, lines=[(shampoo, 3), (mask, "2")], idempotency_key="t1", acting_user=owner
+        from_location=main,
+        to_location=branch,
+        lines=[(shampoo, 3), (mask, "2")],
+        idempotency_key="t1",
+        acting_user=owner,
     )
     assert (again.pk, again.replayed) == (transfer.pk, True)
     assert StockTransfer.objects.count() == 1
@@ -180,7 +208,11 @@ def test_a_transfer_short_on_one_line_moves_nothing(salon):
     stock_in(main, mask, 1)
     with pytest.raises(ServiceError) as refused:
         stock_transfer_create(
-            from_location=main, to_location=branch, lines=[(shampoo, 3), (mask, 2)], idempotency_key="t", acting_user=None
+            from_location=main,
+            to_location=branch,
+            lines=[(shampoo, 3), (mask, 2)],
+            idempotency_key="t",
+            acting_user=None,
         )
     assert refused.value.message == f"Not enough {mask} at {main.name}: 1 on hand, 2 needed."
     assert (on_hand(main, shampoo), on_hand(branch, shampoo), on_hand(main, mask)) == (D("5"), D("0"), D("1"))
@@ -193,7 +225,9 @@ def test_a_transfer_short_on_one_line_moves_nothing(salon):
         ([(shampoo, 0)], branch, InventoryError.INVALID_QUANTITY),
     ):
         with pytest.raises(ServiceError) as bad:
-            stock_transfer_create(from_location=main, to_location=to, lines=lines, idempotency_key="t", acting_user=None)
+            stock_transfer_create(
+                from_location=main, to_location=to, lines=lines, idempotency_key="t", acting_user=None
+            )
         assert bad.value.code == code
 
 
@@ -217,7 +251,9 @@ def test_a_purchase_order_is_received_in_two_deliveries(salon):
     assert early.value.code == InventoryError.ORDER_NOT_RECEIVABLE
     purchase_order_place(order=order, acting_user=owner)
     # when 6 shampoos arrive first
-    first = purchase_order_receive(order=order, lines=[(lines[shampoo.pk].pk, 6)], idempotency_key="d1", acting_user=owner)
+    first = purchase_order_receive(
+        order=order, lines=[(lines[shampoo.pk].pk, 6)], idempotency_key="d1", acting_user=owner
+    )
     # then stock rises and the order is partially received
     assert first.order.status == PurchaseOrderStatus.PARTIALLY_RECEIVED
     assert [(m.kind, m.quantity, m.unit_cost, m.reference) for m in first.movements] == [
@@ -239,7 +275,9 @@ def test_a_purchase_order_is_received_in_two_deliveries(salon):
     assert [line.quantity_received for line in order.lines.order_by("pk")] == [D("10"), D("4")]
     assert (on_hand(main, shampoo), on_hand(main, mask)) == (D("10"), D("4"))
     # a replayed delivery changes nothing
-    again = purchase_order_receive(order=order, lines=[(lines[shampoo.pk], 4), (lines[mask.pk], "4")], idempotency_key="d2", acting_user=owner)
+    again = purchase_order_receive(
+        order=order, lines=[(lines[shampoo.pk], 4), (lines[mask.pk], "4")], idempotency_key="d2", acting_user=owner
+    )
     assert again.replayed and [m.pk for m in again.movements] == [m.pk for m in second.movements]
     assert on_hand(main, shampoo) == D("10")
     # a received order can no longer be cancelled
@@ -258,12 +296,18 @@ def test_the_database_keeps_received_within_ordered(salon):
 
 def test_cancelling_a_partly_received_order_keeps_what_arrived(salon):
     main, shampoo = salon["main"], salon["shampoo"]
-    order = purchase_order_create(supplier=salon["supplier"], location=main, lines=[OrderLineSpec(shampoo, 5)], acting_user=None)
+    order = purchase_order_create(
+        supplier=salon["supplier"], location=main, lines=[OrderLineSpec(shampoo, 5)], acting_user=None
+    )
     purchase_order_place(order=order, acting_user=None)
     purchase_order_receive(order=order, lines=[(order.lines.get(), 2)], idempotency_key="d", acting_user=None)
     purchase_order_cancel(order=order, reason="discontinued", acting_user=None)
     order.refresh_from_db()
-    assert (order.status, order.cancel_reason, on_hand(main, shampoo)) == (PurchaseOrderStatus.CANCELLED, "discontinued", D("2"))
+    assert (order.status, order.cancel_reason, on_hand(main, shampoo)) == (
+        PurchaseOrderStatus.CANCELLED,
+        "discontinued",
+        D("2"),
+    )
     with pytest.raises(ServiceError) as refused:
         purchase_order_receive(order=order, lines=[(order.lines.get(), 1)], idempotency_key="late", acting_user=None)
     assert refused.value.code == InventoryError.ORDER_NOT_RECEIVABLE
@@ -281,7 +325,10 @@ def test_only_a_draft_changes_and_a_placed_order_needs_lines(salon):
         purchase_order_update(order=order, note="later", acting_user=owner)
     assert placed.value.code == InventoryError.ORDER_NOT_DRAFT
     order.refresh_from_db()
-    assert (order.note, [(line.quantity_ordered, line.unit_cost) for line in order.lines.all()]) == ("rush", [(D("3"), 2000)])
+    assert (order.note, [(line.quantity_ordered, line.unit_cost) for line in order.lines.all()]) == (
+        "rush",
+        [(D("3"), 2000)],
+    )
     # a deactivated supplier takes no new orders
     supplier = catalog.supplier_deactivate(supplier=salon["supplier"], acting_user=None)
     with pytest.raises(ServiceError) as inactive:
@@ -372,13 +419,18 @@ def test_a_count_typed_in_the_catalogue_lands_at_the_main_location(salon, beta):
     spray = catalog.product_create(name="Spray", price=6800, stock=12, acting_user=owner)
     assert (on_hand(main, spray), catalogue_stock(spray)) == (D("12"), 12)
     # and 3 moved to the branch
-    stock_transfer_create(from_location=main, to_location=branch, lines=[(spray, 3)], idempotency_key="t", acting_user=owner)
+    stock_transfer_create(
+        from_location=main, to_location=branch, lines=[(spray, 3)], idempotency_key="t", acting_user=owner
+    )
     # when the product page says 10 in stock
     catalog.product_update(product=spray, stock=10, acting_user=owner)
     # then the branch keeps its 3 and the main store holds 7
     assert (on_hand(main, spray), on_hand(branch, spray), catalogue_stock(spray)) == (D("7"), D("3"), 10)
     counted = StockMovement.objects.filter(product=spray, kind=MovementKind.ADJUSTMENT).order_by("id")
-    assert [(m.reason, m.quantity, m.note) for m in counted] == [("count", D("12"), "opening stock"), ("count", D("-2"), "count")]
+    assert [(m.reason, m.quantity, m.note) for m in counted] == [
+        ("count", D("12"), "opening stock"),
+        ("count", D("-2"), "count"),
+    ]
     # a figure below what the other locations hold has to be counted per location
     with pytest.raises(ServiceError) as refused:
         catalog.product_update(product=spray, stock=2, acting_user=owner)
@@ -402,7 +454,9 @@ def test_levels_and_movements_stay_in_step(salon):
     main, branch, shampoo, mask = salon["main"], salon["branch"], salon["shampoo"], salon["mask"]
     stock_in(main, shampoo, 9)
     stock_in(main, mask, 3)
-    stock_transfer_create(from_location=main, to_location=branch, lines=[(shampoo, 4)], idempotency_key="t", acting_user=None)
+    stock_transfer_create(
+        from_location=main, to_location=branch, lines=[(shampoo, 4)], idempotency_key="t", acting_user=None
+    )
     stock_sale_record(location=branch, items=[(shampoo, 1)], reference="b", idempotency_key="b", acting_user=None)
     stock_adjust(location=main, product=mask, quantity=-1, reason="expired", idempotency_key="x", acting_user=None)
     for level in StockLevel.objects.all():

@@ -16,7 +16,15 @@ from apps.inventory.services import (
     stock_consume_for_services,
     stock_consume_for_services_reverse,
 )
-from apps.inventory.tests.helpers import allow_negative, catalogue_stock, main_location, on_hand, product, service, stock_in
+from apps.inventory.tests.helpers import (
+    allow_negative,
+    catalogue_stock,
+    main_location,
+    on_hand,
+    product,
+    service,
+    stock_in,
+)
 
 D = Decimal
 
@@ -33,7 +41,14 @@ def colour(in_alpha):
         stock_in(main, item, quantity)
     colour_service = service("Colour", materials=[(dye, "60", "g"), (developer, "90", "ml")])
     facial = service("Facial", materials=[(masks, "1", "片")])
-    return {"main": main, "dye": dye, "developer": developer, "masks": masks, "colour": colour_service, "facial": facial}
+    return {
+        "main": main,
+        "dye": dye,
+        "developer": developer,
+        "masks": masks,
+        "colour": colour_service,
+        "facial": facial,
+    }
 
 
 def test_a_colour_takes_its_materials_in_units_of_each_product(colour):
@@ -72,7 +87,9 @@ def test_a_material_without_a_known_unit_is_refused_until_one_is_set(colour):
 def test_a_refund_puts_back_at_most_what_the_bill_used(colour):
     # given one colour was done (60 g dye, 90 ml developer) and the recipe then changed to 120 ml
     main, developer = colour["main"], colour["developer"]
-    stock_consume_for_services(location=main, services=[(colour["colour"], 1)], reference="bill:2", idempotency_key="c", acting_user=None)
+    stock_consume_for_services(
+        location=main, services=[(colour["colour"], 1)], reference="bill:2", idempotency_key="c", acting_user=None
+    )
     catalog.service_materials_set(
         service=colour["colour"],
         materials=[
@@ -107,24 +124,32 @@ def test_a_refund_puts_back_at_most_what_the_bill_used(colour):
 def test_consumption_follows_the_negative_stock_rule(colour):
     # given one tube of dye is left
     main, dye = colour["main"], colour["dye"]
-    stock_consume_for_services(location=main, services=[(colour["colour"], 9)], reference="a", idempotency_key="a", acting_user=None)
+    stock_consume_for_services(
+        location=main, services=[(colour["colour"], 9)], reference="a", idempotency_key="a", acting_user=None
+    )
     before = StockMovement.objects.count()
     # when two colours need two tubes
     with pytest.raises(ServiceError) as refused:
-        stock_consume_for_services(location=main, services=[(colour["colour"], 2)], reference="b", idempotency_key="b", acting_user=None)
+        stock_consume_for_services(
+            location=main, services=[(colour["colour"], 2)], reference="b", idempotency_key="b", acting_user=None
+        )
     # then it is refused naming the dye and what is on hand, and nothing is written
     assert refused.value.message == f"Not enough {dye} at {main.name}: 1 on hand, 2 needed."
     assert StockMovement.objects.count() == before
     # when the salon allows negative stock, it goes through flagged
     allow_negative()
-    result = stock_consume_for_services(location=main, services=[(colour["colour"], 2)], reference="b", idempotency_key="b", acting_user=None)
+    result = stock_consume_for_services(
+        location=main, services=[(colour["colour"], 2)], reference="b", idempotency_key="b", acting_user=None
+    )
     assert [m.went_negative for m in result.movements] == [True, False]
     assert on_hand(main, dye) == D("-1")
 
 
 def test_services_without_materials_touch_nothing(colour):
     plain = service("Cut")
-    result = stock_consume_for_services(location=colour["main"], services=[(plain, 3)], reference="b", idempotency_key="k", acting_user=None)
+    result = stock_consume_for_services(
+        location=colour["main"], services=[(plain, 3)], reference="b", idempotency_key="k", acting_user=None
+    )
     assert result.movements == []
     assert not StockMovement.objects.filter(kind=MovementKind.CONSUMPTION).exists()
 
@@ -133,6 +158,10 @@ def test_the_same_bill_key_serves_the_sale_and_the_materials(colour):
     from apps.inventory.services import stock_sale_record
 
     main = colour["main"]
-    stock_sale_record(location=main, items=[(colour["dye"], 1)], reference="bill:7", idempotency_key="bill:7", acting_user=None)
-    used = stock_consume_for_services(location=main, services=[(colour["colour"], 1)], reference="bill:7", idempotency_key="bill:7", acting_user=None)
+    stock_sale_record(
+        location=main, items=[(colour["dye"], 1)], reference="bill:7", idempotency_key="bill:7", acting_user=None
+    )
+    used = stock_consume_for_services(
+        location=main, services=[(colour["colour"], 1)], reference="bill:7", idempotency_key="bill:7", acting_user=None
+    )
     assert not used.replayed and on_hand(main, colour["dye"]) == D("8")
