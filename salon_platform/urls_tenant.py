@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("apps.core.urls")),
     path("settings/catalog/", include("apps.catalog.urls")),
     path("", include("apps.scheduling.urls")),
+    path("inventory/", include("apps.inventory.urls")),
     path("clients/", include("apps.crm.urls")),
     path("members/", include("apps.loyalty.urls")),
     path("member/", include("apps.loyalty.member_urls", namespace="member")),

@@ -81,14 +81,14 @@ def low_stock_count() -> int:
     return StockLevel.objects.filter(LOW, product__is_active=True).count()
 
 
-def product_levels(product: Product) -> list[StockLevel]:
+def product_levels(product: Product, *, locations: list[Location] | None = None) -> list[StockLevel]:
     """The product's level at every open location (an unsaved zero level where it has none yet), plus
-    closed locations that still hold some."""
+    closed locations that still hold some. ``locations``: all of them, when the caller has them."""
     levels = {
         level.location_id: level for level in StockLevel.objects.filter(product=product).select_related("location")
     }
     rows = []
-    for location in Location.objects.order_by("pk"):
+    for location in locations if locations is not None else Location.objects.order_by("pk"):
         level = levels.get(location.pk)
         if level is None and location.is_active:
             level = StockLevel(location=location, product=product)
