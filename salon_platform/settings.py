@@ -378,6 +378,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "args": ["scheduling.waitlist_expire"],
     },
+    # Low-stock digest (POS-8) each morning: 00:30 UTC is 08:30 in Asia/Shanghai; sent once per salon day.
+    "inventory-low-stock-digest": {
+        "task": "tenants.for_each_salon",
+        "schedule": crontab(hour=0, minute=30),
+        "args": ["inventory.low_stock_digest"],
+    },
 }
 # Follow-up reminders go out from this hour of the salon's day on (CRM-6).
 CRM_FOLLOW_UP_REMINDER_HOUR = env.int("CRM_FOLLOW_UP_REMINDER_HOUR", default=8)
