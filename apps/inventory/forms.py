@@ -130,7 +130,9 @@ class StocktakeOpenForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = open_locations()  # type: ignore[attr-defined]
+        locations = open_locations()
+        self.fields["location"].queryset = locations  # type: ignore[attr-defined]
+        self.fields["location"].initial = locations.first()
 
 
 class SettingsForm(forms.Form):
