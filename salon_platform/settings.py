@@ -82,6 +82,7 @@ TENANT_APPS = [
     "apps.catalog",
     "apps.loyalty",
     "apps.scheduling",
+    "apps.inventory",
     "apps.payments",
     "apps.edge",
     "apps.pos",
@@ -413,6 +414,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.for_each_salon",
         "schedule": 300.0,
         "args": ["scheduling.waitlist_expire"],
+    },
+    # Low-stock digest (POS-8) each morning: 00:30 UTC is 08:30 in Asia/Shanghai; sent once per salon day.
+    "inventory-low-stock-digest": {
+        "task": "tenants.for_each_salon",
+        "schedule": crontab(hour=0, minute=30),
+        "args": ["inventory.low_stock_digest"],
     },
 }
 # Follow-up reminders go out from this hour of the salon's day on (CRM-6).

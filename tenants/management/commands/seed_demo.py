@@ -15,6 +15,7 @@ from apps.core import services as core_services
 from apps.core.models import Location, User
 from apps.core.roles import Role
 from apps.crm import demo as crm_demo
+from apps.inventory import demo as inventory_demo
 from apps.loyalty import demo as loyalty_demo
 from apps.pos import demo_commission as commission_demo
 from apps.scheduling import demo as scheduling_demo
@@ -83,3 +84,4 @@ class Command(BaseCommand):
             loyalty_demo.seed()
             commission_demo.seed()
             scheduling_demo.seed_appointments()
+            inventory_demo.seed()  # stock per location, a purchase order, sales and materials used
