@@ -55,6 +55,8 @@ class BookingRun:
     with_room: int = 0
     scenarios: list[Any] = field(default_factory=list)
     any_staff: int = 0
+    broker: str = ""
+    cpu_ms: tuple[float, float] = (math.nan, math.nan)
     status_codes: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -64,6 +66,27 @@ class BookingRun:
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else math.nan
+
+
+def _broker_url(choice: str) -> str:
+    """The broker URL to use, or "" for the default (kombu's SQLAlchemy transport on the database)."""
+    if choice == "sql":
+        return ""
+    if choice != "auto":
+        return choice
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return "redis://127.0.0.1:6379/15"
+    except OSError:
+        return ""
+
+
+def _broker_label(url: str) -> str:
+    if not url:
+        return "the default broker (kombu's SQLAlchemy transport on the same PostgreSQL)"
+    return f"`{url.split('://')[0]}` ({url.split('@')[-1]})"
 
 
 def log(message: str) -> None:
@@ -248,6 +271,35 @@ def _post_all(bodies: list[dict[str, Any]], token: str, host: str) -> tuple[list
     return latencies, codes
 
 
+def _backend_cpu_seconds() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same machine: /proc)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_per_booking(bodies: list[dict[str, Any]], token: str, host: str) -> tuple[float, float]:
+    import resource
+
+    def own() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    python_before, backend_before = own(), _backend_cpu_seconds()
+    _post_all(bodies, token, host)
+    python_after, backend_after = own(), _backend_cpu_seconds()
+    n = len(bodies)
+    return (python_after - python_before) * 1000 / n, (backend_after - backend_before) * 1000 / n
+
+
 def _worker(bodies: list[dict[str, Any]], token: str, host: str, barrier: Any, out: Any) -> None:
     from django.db import connections
 
@@ -318,6 +370,26 @@ def book_all(run: BookingRun, data: dict[str, Any], count: int, token: str, host
         if response.status_code != 201:
             raise RuntimeError(f"warm-up booking answered {response.status_code}: {response.content[:300]!r}")
     offset = 10
+    # CPU per booking, apart from the machine's load: this process's and its PostgreSQL backend's.
+    run.cpu_ms = _cpu_per_booking(requests_for(data, 300, offset_days=offset), token, host)
+    offset += 10
+    log(f"CPU per booking: {run.cpu_ms[0]:.1f} ms Python + {run.cpu_ms[1]:.1f} ms PostgreSQL backend")
+    if os.environ.get("BENCH_BOOKING_PROFILE"):
+        # Where one process spends a booking's time: cProfile over 300 bookings, top functions by own and
+        # cumulative time. Figures under the profiler are slower; the ratios are what matter.
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        bodies = requests_for(data, 300, offset_days=offset)
+        offset += 10
+        profiler.enable()
+        _post_all(bodies, token, host)
+        profiler.disable()
+        stats = pstats.Stats(profiler)
+        stats.dump_stats("/tmp/booking.prof")
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(30)
     plans = [
         Scenario("one process, in-process test client", 1),
         Scenario(f"{workers} worker processes", workers),
@@ -333,17 +405,17 @@ def book_all(run: BookingRun, data: dict[str, Any], count: int, token: str, host
             f"{scenario.label}: {scenario.per_second:,.0f}/s, median {statistics.median(scenario.latencies_ms):.1f} ms"
             f", answers {scenario.status_codes}"
         )
-    # The same in one process with django-tenants setting search_path once per request instead of before
-    # every statement (TENANT_LIMIT_SET_CALLS, off in this project's settings).
-    settings.TENANT_LIMIT_SET_CALLS = True
+    # For comparison: django-tenants setting search_path before every statement (its default; this project
+    # sets TENANT_LIMIT_SET_CALLS, one SET per request).
+    settings.TENANT_LIMIT_SET_CALLS = False
     try:
-        scenario = Scenario("one process, TENANT_LIMIT_SET_CALLS = True", 1)
+        scenario = Scenario("one process, `SET search_path` before every statement", 1)
         timed(scenario, requests_for(data, count, offset_days=offset), token, host)
         offset += 10
         run.scenarios.append(scenario)
         log(f"{scenario.label}: {scenario.per_second:,.0f}/s, answers {scenario.status_codes}")
     finally:
-        settings.TENANT_LIMIT_SET_CALLS = False
+        settings.TENANT_LIMIT_SET_CALLS = True
     first = run.scenarios[0]
     run.bookings, run.seconds, run.latencies_ms, run.status_codes = (
         first.bookings,
@@ -398,11 +470,12 @@ def generated_section(run: BookingRun) -> str:
             for sc in run.scenarios
         ],
         "",
-        f"SQL statements per booking: {min(run.queries)}–{max(run.queries)}, plus {max(run.search_path_sets)} "
-        "`SET search_path` (django-tenants sends one before each statement unless `TENANT_LIMIT_SET_CALLS`).",
+        f"* Booking messages are queued on {_broker_label(run.broker)} (one task per booking, no worker running)",
         "",
-        "What one booking with a room sends (BEGIN and COMMIT are implicit in autocommit savepoints; "
-        "django-tenants' `SET search_path` before each statement is counted apart):",
+        f"SQL statements per booking: {min(run.queries)}–{max(run.queries)}, plus {max(run.search_path_sets)} "
+        "`SET search_path` (once per request: `TENANT_LIMIT_SET_CALLS`).",
+        "",
+        "What one booking sends (`SET search_path` counted apart):",
         "",
         *[f"{i}. `{sql[:150]}{'…' if len(sql) > 150 else ''}`" for i, sql in enumerate(run.statements, 1)],
         "",
@@ -416,6 +489,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default="salon_bench_booking")
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--no-doc", action="store_true")
+    parser.add_argument(
+        "--broker",
+        default="auto",
+        help="Celery broker for the booking messages: a URL, 'sql' (kombu's SQLAlchemy transport on the bench "
+        "database, the no-server default of `make run`), or 'auto' (Redis on 127.0.0.1:6379 database 15 when it "
+        "answers, as deployed; else 'sql')",
+    )
     args = parser.parse_args(argv)
     server_url = os.environ.get("DATABASE_URL", "")
     if not server_url:
@@ -435,7 +515,11 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(BENCH_ENV)
         os.environ.update(bench_keys())
         os.environ["DATABASE_URL"] = dbutil.url_with_database(server_url, args.database)
-        os.environ.pop("CELERY_BROKER_URL", None)
+        run.broker = _broker_url(args.broker)
+        if run.broker:
+            os.environ["CELERY_BROKER_URL"] = run.broker
+        else:
+            os.environ.pop("CELERY_BROKER_URL", None)
         import django
 
         django.setup()
@@ -488,6 +572,10 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # the drop below forces connections out anyway
             print(f"closing connections: {exc}", file=sys.stderr)
         dbutil.drop_database(server_url, args.database)
+        if run.broker.startswith("redis://"):
+            import redis
+
+            redis.Redis.from_url(run.broker).flushdb()  # the queued messages nobody will send
     return 0 if ok else 1
 
 

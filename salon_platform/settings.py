@@ -82,6 +82,9 @@ TENANT_APPS = [
     "apps.catalog",
     "apps.loyalty",
     "apps.scheduling",
+    "apps.inventory",
+    "apps.payments",
+    "apps.edge",
     "apps.pos",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -91,6 +94,10 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # Every new salon schema is a copy of this one (warm pool or clone), never a fresh migrate.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# One `SET search_path` per request (when the tenant is chosen) instead of one before every statement. Safe
+# because django-tenants forgets the path on rollback, savepoint rollback and close (a SET inside a
+# transaction that is rolled back is undone), so the next statement sets it again; a booking took 21 SETs.
+TENANT_LIMIT_SET_CALLS = True
 PUBLIC_SCHEMA_URLCONF = "salon_platform.urls_public"
 ROOT_URLCONF = "salon_platform.urls_tenant"
 SALON_POOL_SIZE = env.int("SALON_POOL_SIZE", default=3)
@@ -261,6 +268,26 @@ ONE_TIME_CODE_TTL_SECONDS = env.int("ONE_TIME_CODE_TTL_SECONDS", default=300)
 ONE_TIME_CODE_RESEND_SECONDS = env.int("ONE_TIME_CODE_RESEND_SECONDS", default=60)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"no-reply@{PLATFORM_DOMAIN}")
 
+# --- payment gateways (POS-2) -----------------------------------------------
+
+# WeChat Pay (API v2) and Alipay (open platform) addresses; each salon enters its own merchant
+# credentials in its settings. Tests point both at local fake servers.
+WECHATPAY_API_BASE = env.str("WECHATPAY_API_BASE", default="https://api.mch.weixin.qq.com/")
+WECHATPAY_TIMEOUT_SECONDS = env.float("WECHATPAY_TIMEOUT_SECONDS", default=10.0)
+# The IPv4 address WeChat Pay is told the request comes from (spbill_create_ip): the server's own.
+WECHATPAY_CLIENT_IP = env.str("WECHATPAY_CLIENT_IP", default="127.0.0.1")
+ALIPAY_GATEWAY_URL = env.str("ALIPAY_GATEWAY_URL", default="https://openapi.alipay.com/gateway.do")
+ALIPAY_TIMEOUT_SECONDS = env.float("ALIPAY_TIMEOUT_SECONDS", default=15.0)
+# A client still confirming on their phone (USERPAYING / WAIT_BUYER_PAY), or an answer that was lost:
+# ask the provider this many times at this interval before answering "pending" to the till.
+PAYMENTS_POLL_INTERVAL_SECONDS = env.float("PAYMENTS_POLL_INTERVAL_SECONDS", default=3.0)
+PAYMENTS_POLL_COUNT = env.int("PAYMENTS_POLL_COUNT", default=10)
+# Reconciliation (beat, every minute): pending payments older than this are asked about again...
+PAYMENTS_RECONCILE_AFTER_SECONDS = env.int("PAYMENTS_RECONCILE_AFTER_SECONDS", default=60)
+# ...and those still unpaid this long after they were started are cancelled at the provider. QR codes
+# expire at the provider after the same time (WeChat Pay accepts 5 minutes at the least).
+PAYMENTS_EXPIRE_MINUTES = max(5, env.int("PAYMENTS_EXPIRE_MINUTES", default=15))
+
 # --- REST API ---------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -294,6 +321,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ComplaintStatusEnum": "apps.crm.models.interactions.ComplaintStatus",
         "FollowUpStatusEnum": "apps.crm.models.interactions.FollowUpStatus",
+        "GatewayPaymentStatusEnum": "apps.payments.models.PaymentStatus",
+        "GatewayRefundStatusEnum": "apps.payments.models.RefundStatus",
+        "GatewayPaymentKindEnum": "apps.payments.models.PaymentKind",
+        "PaymentProviderEnum": "apps.payments.models.Provider",
     },
 }
 
@@ -372,11 +403,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=16, minute=45),
         "args": ["loyalty.birthday_points"],
     },
+    # Gateway payments whose answer is still outstanding are asked about and settled (POS-2).
+    "payments-reconcile-pending": {
+        "task": "tenants.for_each_salon",
+        "schedule": 60.0,
+        "args": ["payments.reconcile_pending"],
+    },
     # Waitlist offers past their time and entries of past dates close (SCH-9).
     "waitlist-expire": {
         "task": "tenants.for_each_salon",
         "schedule": 300.0,
         "args": ["scheduling.waitlist_expire"],
+    },
+    # Low-stock digest (POS-8) each morning: 00:30 UTC is 08:30 in Asia/Shanghai; sent once per salon day.
+    "inventory-low-stock-digest": {
+        "task": "tenants.for_each_salon",
+        "schedule": crontab(hour=0, minute=30),
+        "args": ["inventory.low_stock_digest"],
     },
 }
 # Follow-up reminders go out from this hour of the salon's day on (CRM-6).

@@ -15,3 +15,9 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"signup": "1000/m
 SALON_POOL_SIZE = 0  # tests create what they need; the pool is exercised explicitly
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
 MEDIA_ROOT = BASE_DIR / ".data" / "test-media"  # noqa: F405
+# Payment gateways: nothing listens here, so a test that forgot its fake server fails at once instead of
+# reaching the internet; the fakes (apps.payments.testing) override these per test.
+WECHATPAY_API_BASE = "http://127.0.0.1:9/"
+ALIPAY_GATEWAY_URL = "http://127.0.0.1:9/gateway.do"
+PAYMENTS_POLL_INTERVAL_SECONDS = 0.01
+PAYMENTS_POLL_COUNT = 3

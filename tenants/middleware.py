@@ -96,8 +96,9 @@ def _no_salon(request: HttpRequest, hostname: str) -> HttpResponse:
     )
 
 
-# Paths a suspended salon still answers: health checks and static files.
-_ALWAYS_OPEN = ("/healthz", "/static/", "/i18n/")
+# Paths a suspended salon still answers: health checks, static files, and payment notifications (money
+# that moved at a provider is recorded whatever the salon's account status).
+_ALWAYS_OPEN = ("/healthz", "/static/", "/i18n/", "/payments/notify/")
 # The salon's clients' pages: the member centre and online booking.
 _CLIENT_PAGES = ("/member/", "/book/")
 

@@ -101,7 +101,8 @@ class Supplier(models.Model):
 
 class Product(models.Model):
     """Something the salon sells or uses up (CAT-2). ``stock`` is the figure on hand, written only by
-    ``catalog.services.product_stock_set``."""
+    ``catalog.services.product_stock_set`` or, where stock is kept per location (inventory), as the
+    whole units over all locations by inventory's stock services."""
 
     id = models.BigAutoField(primary_key=True)
     name = models.CharField(_("name"), max_length=100)

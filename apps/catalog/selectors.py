@@ -3,6 +3,8 @@ for the till (which price applies)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from apps.catalog.models import (
@@ -51,10 +53,18 @@ def service_price(
         )
     )
     by_key = {(rule.tier_id, rule.staff_level_id): rule.price for rule in rules}
+    return price_pick(base=service.price, rules=by_key, tier_id=tier_id, level_id=level_id)
+
+
+def price_pick(
+    *, base: int, rules: Mapping[tuple[int | None, int | None], int], tier_id: int | None, level_id: int | None
+) -> int:
+    """``service_price``'s precedence over rules already read, keyed by (tier id, staff level id): for
+    callers that read a service's rules together with other data."""
     for key in ((tier_id, level_id), (None, level_id), (tier_id, None)):
-        if key != (None, None) and key in by_key:
-            return by_key[key]
-    return service.price
+        if key != (None, None) and key in rules:
+            return rules[key]
+    return base
 
 
 def service_list(*, include_inactive: bool = True, search: str = "") -> QuerySet[Service]:

@@ -17,6 +17,10 @@ class Module:
     coming: list[Promise] = field(default_factory=list)
     url_name: str | None = None  # set once the module is built
     path_prefix: str | None = None  # marks the module current for every page under it
+    # A small count next to the entry (e.g. products low on stock), fetched by htmx after the page loads
+    # so that no page pays a query for it; shown to users with ``badge_permission`` ("core.<codename>").
+    badge_url_name: str | None = None
+    badge_permission: str | None = None
 
     @property
     def url(self) -> str:
@@ -62,6 +66,23 @@ MODULES: list[Module] = [
             _("Receipts on the front-desk printer"),
             _("Refunds, commission and stock"),
         ],
+        url_name="pos:cash",
+        path_prefix="/till/",
+    ),
+    Module(
+        "inventory",
+        _("Inventory"),
+        _("Stock per location, purchase orders, transfers and stocktakes."),
+        [
+            _("Stock per location with low-stock alerts"),
+            _("Purchase orders and deliveries"),
+            _("Transfers between locations"),
+            _("Stocktakes on a tablet"),
+        ],
+        url_name="inventory:stock",
+        path_prefix="/inventory/",
+        badge_url_name="inventory:low_stock_badge",
+        badge_permission="core.manage_inventory",
     ),
     Module(
         "members",

@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, str] = {
     "book_appointments": gettext_noop("Book, move and cancel any appointment"),
     "view_own_schedule": gettext_noop("See one's own schedule and clock services on and off"),
     "manage_schedule": gettext_noop("Edit rosters, time off, rooms and resources, and booking settings"),
+    "manage_inventory": gettext_noop("Receive stock, count, adjust and transfer stock; purchase orders"),
     "take_payments": gettext_noop("Open bills, take payments, sell top-ups"),
     "issue_refunds": gettext_noop("Refund and void bills"),
     "override_prices": gettext_noop("Change a price at the till"),

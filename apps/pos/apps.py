@@ -9,7 +9,13 @@ class PosConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.pos import client_record
+        from apps.pos import (
+            client_record,
+            print_sources,
+            tasks_receipts,  # noqa: F401  (registers the task run after a payment)
+        )
 
+        # what POST /api/v1/print-jobs/ can print from the till (edge's registry)
+        print_sources.register()
         # the client record's Bills section, merge movers and personal-data export (crm's registries)
         client_record.register()

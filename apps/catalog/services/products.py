@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -245,10 +246,24 @@ def product_deactivate(*, product: Product, acting_user: User | None) -> Product
     return product_update(product=product, acting_user=acting_user, is_active=False)
 
 
+# An upper app that keeps stock per location (inventory, POS-8) registers here to record a count typed
+# in the catalogue as its own movement; it then writes ``Product.stock`` itself, as the total over
+# locations. Without one, the catalogue keeps the figure alone.
+StockKeeper = Callable[..., None]
+_stock_keepers: list[StockKeeper] = []
+
+
+def product_stock_keeper_register(keeper: StockKeeper) -> None:
+    """Called from the upper app's ``ready``: ``keeper(*, product, stock, acting_user, reason)`` runs inside
+    product_stock_set's transaction, with the product's row locked, and may refuse with a ServiceError."""
+    if keeper not in _stock_keepers:
+        _stock_keepers.append(keeper)
+
+
 @transaction.atomic
 def product_stock_set(*, product: Product, stock: int, acting_user: User | None, reason: str = "") -> Product:
-    """Set the figure on hand after a count (the only writer of ``Product.stock``), audited with the
-    old and new figure. Per-location stock movements will replace this figure (POS-8)."""
+    """Set the figure on hand after a count, audited with the old and new figure. Writes ``Product.stock``
+    itself, or through the registered stock keeper (inventory keeps it as the total over locations)."""
     check.whole(stock, low=0, high=check.MAX_COUNT, code=CatalogError.INVALID_STOCK)
     reason = str(reason or "").strip()[:200]
     # Lock the row: two counts entered at once must each see the figure the other left.
@@ -256,8 +271,12 @@ def product_stock_set(*, product: Product, stock: int, acting_user: User | None,
     old = product.stock
     if old == stock:
         return product
-    product.stock = stock
-    product.save(update_fields=["stock"])
+    if _stock_keepers:
+        _stock_keepers[0](product=product, stock=stock, acting_user=acting_user, reason=reason)
+        product.refresh_from_db(fields=["stock"])
+    else:
+        product.stock = stock
+        product.save(update_fields=["stock"])
     audit_record(
         action="catalog.product.stock_set",
         actor=acting_user,

@@ -207,3 +207,29 @@ def test_new_staff_form_groups_locations_and_defaults_to_technician(alpha):
     html = client.get("/settings/staff/new/").content.decode()
     assert "<fieldset><legend>Locations</legend>" in html
     assert '<option value="technician" selected>' in html
+
+
+def test_a_token_call_reads_the_staff_member_and_permissions_in_one_statement(alpha):
+    # given a front-desk member with a token (front desk may not manage staff)
+    member = make_staff(alpha, role="front_desk", username="desk", phone="+8613700000020")
+    token = api_token(alpha, "desk")
+    api = Client(HTTP_HOST=alpha.host, HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT_LANGUAGE="en")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # when they call an endpoint that checks a permission they lack
+    with CaptureQueriesContext(connection) as captured:
+        denied = api.post("/api/v1/staff/", {"name": "Z", "role": "technician"}, content_type="application/json")
+    # then it is refused after one read of token, user and permissions together
+    assert denied.status_code == 403
+    reads = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET search_path")]
+    assert len(reads) == 1 and "authtoken_token" in reads[0] and "auth_permission" in reads[0]
+    # and a role changed meanwhile counts on the very next call (nothing is cached between requests)
+    with schema_context(alpha.schema):
+        services.staff_update(user=User.objects.get(pk=member.pk), role="manager", acting_user=owner_of(alpha))
+    allowed = api.post(
+        "/api/v1/staff/",
+        {"name": "Zed", "role": "technician", "phone": "13500004444", "password": "Zed-pass-12"},
+        content_type="application/json",
+    )
+    assert allowed.status_code == 201, allowed.content

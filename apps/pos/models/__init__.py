@@ -1,6 +1,16 @@
 from .bills import Bill, BillCoupon, BillDayCounter, BillKind, BillLine, BillLineStaff, BillStatus, LineKind
+from .cash import CashMovement, CashMovementKind, CashSession, CashSessionStatus, CashSessionTally
+from .commission import (
+    CommissionEntry,
+    CommissionEntryKind,
+    CommissionMethod,
+    CommissionRule,
+    CommissionScope,
+    CommissionTier,
+)
 from .expenses import Expense, ExpenseCategory, ExpenseKind
 from .invoices import InvoiceRequest, InvoiceStatus, InvoiceType
+from .receipts import EReceipt, EReceiptTrigger
 from .settings import PosSettings, ReceiptWidth
 from .tenders import Refund, RefundLine, RefundStatus, RefundTender, Tender, TenderMethod, TenderStatus
 
@@ -12,6 +22,19 @@ __all__ = [
     "BillLine",
     "BillLineStaff",
     "BillStatus",
+    "CashMovement",
+    "CashMovementKind",
+    "CashSession",
+    "CashSessionStatus",
+    "CashSessionTally",
+    "CommissionEntry",
+    "CommissionEntryKind",
+    "CommissionMethod",
+    "CommissionRule",
+    "CommissionScope",
+    "CommissionTier",
+    "EReceipt",
+    "EReceiptTrigger",
     "Expense",
     "ExpenseCategory",
     "ExpenseKind",

@@ -33,6 +33,16 @@ class PosSettings(models.Model):
     send_e_receipt = models.BooleanField(
         _("send an e-receipt"), default=True, help_text=_("Message the client a receipt when a bill is paid.")
     )
+    auto_print_receipt = models.BooleanField(
+        _("print the receipt on payment"),
+        default=False,
+        help_text=_("Queue the receipt for the front-desk printer as soon as a bill is paid."),
+    )
+    cash_session_required = models.BooleanField(
+        _("cash only in an open cash session"),
+        default=False,
+        help_text=_("Refuse cash payments at a location whose drawer has no open cash session."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -68,9 +68,9 @@ class Window:
 def report_period_check(*, date_from: datetime.date, date_to: datetime.date) -> None:
     """Refuse a period that ends before it starts or is longer than 366 days."""
     if date_to < date_from:
-        raise pos_error(PosError.PERIOD_BACKWARDS)
+        raise pos_error(PosError.REPORT_PERIOD_BACKWARDS)
     if (date_to - date_from).days + 1 > MAX_REPORT_DAYS:
-        raise pos_error(PosError.PERIOD_TOO_LONG)
+        raise pos_error(PosError.REPORT_PERIOD_TOO_LONG)
 
 
 def report_window(

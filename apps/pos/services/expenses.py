@@ -36,29 +36,29 @@ UNSET: Any = _Unset()
 def require_permission(user: User | None, codename: str) -> None:
     """Services check the permission too, so an API or a task cannot skip the page's check."""
     if user is None or not user.pk or not user.has_perm(perm(codename)):
-        raise pos_error(PosError.PERMISSION_DENIED)
+        raise pos_error(PosError.ACCOUNTS_PERMISSION_DENIED)
 
 
 def text(value: Any, *, field: str, limit: int, required: bool = False) -> str:
     value = "" if value is None else str(value).strip()
     if "\x00" in value or len(value) > limit:
-        raise pos_error(PosError.TEXT_TOO_LONG, field=field)
+        raise pos_error(PosError.ACCOUNTS_TEXT_TOO_LONG, field=field)
     if required and not value:
-        raise pos_error(PosError.REQUIRED, field=field)
+        raise pos_error(PosError.ACCOUNTS_REQUIRED, field=field)
     return value
 
 
 def amount_check(value: Any, *, field: str = "amount") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > MAX_AMOUNT:
-        raise pos_error(PosError.AMOUNT_INVALID, field=field)
+        raise pos_error(PosError.ACCOUNTS_AMOUNT_INVALID, field=field)
     return value
 
 
 def past_date(value: Any, *, field: str) -> datetime.date:
     if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
-        raise pos_error(PosError.REQUIRED, field=field)
+        raise pos_error(PosError.ACCOUNTS_REQUIRED, field=field)
     if value > salon_today():
-        raise pos_error(PosError.DATE_IN_FUTURE, field=field)
+        raise pos_error(PosError.ACCOUNTS_DATE_IN_FUTURE, field=field)
     if value < EARLIEST_DATE:
         raise pos_error(PosError.INVALID, field=field)
     return value
@@ -148,13 +148,13 @@ def _values(
     """Checked values of an expense. A correction may keep the location and category of the expense it
     corrects even if they have since closed or gone out of use."""
     if not isinstance(location, Location):
-        raise pos_error(PosError.REQUIRED, field="location")
+        raise pos_error(PosError.ACCOUNTS_REQUIRED, field="location")
     # Read from the database, not the caller's copy: a location or category closed a moment ago is closed.
     is_open = Location.objects.filter(pk=location.pk, is_active=True).exists()
     if not is_open and not (corrects is not None and location.pk == corrects.location_id):
-        raise pos_error(PosError.LOCATION_INACTIVE)
+        raise pos_error(PosError.ACCOUNTS_LOCATION_INACTIVE)
     if not isinstance(category, ExpenseCategory):
-        raise pos_error(PosError.REQUIRED, field="category")
+        raise pos_error(PosError.ACCOUNTS_REQUIRED, field="category")
     in_use = ExpenseCategory.objects.filter(pk=category.pk, is_active=True).exists()
     if not in_use and not (corrects is not None and category.pk == corrects.category_id):
         raise pos_error(PosError.EXPENSE_CATEGORY_INACTIVE)

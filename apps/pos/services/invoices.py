@@ -225,6 +225,6 @@ def invoice_request_cancel(*, request: InvoiceRequest, reason: str = "", acting_
     if acting_user is None or not (
         acting_user.has_perm(perm("take_payments")) or acting_user.has_perm(perm("manage_expenses"))
     ):
-        raise pos_error(PosError.PERMISSION_DENIED)
+        raise pos_error(PosError.ACCOUNTS_PERMISSION_DENIED)
     reason = text(reason, field="reason", limit=200)
     return _close(request, status=InvoiceStatus.CANCELLED, reason=reason, acting_user=acting_user)

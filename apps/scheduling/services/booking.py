@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Service
-from apps.catalog.selectors import service_price
+from apps.catalog.selectors import price_pick, service_price
 from apps.core.db import salon_timezone
 from apps.core.errors import CoreError, core_error
 from apps.core.models import Location, StaffLevel, User
@@ -43,7 +43,8 @@ from apps.scheduling.models import (
     Resource,
     ServiceBookingRule,
 )
-from apps.scheduling.roster import roster_periods, time_off_between
+from apps.scheduling.roster import expand_roster, roster_periods, time_off_between
+from apps.scheduling.selectors.booking_facts import booking_facts
 from apps.scheduling.selectors.settings import scheduling_settings
 from apps.scheduling.signals import appointment_changed
 
@@ -110,6 +111,24 @@ def _aware(moment: datetime.datetime, *, name: str = "start") -> datetime.dateti
 def _constraint_of(exc: IntegrityError) -> str:
     diag = getattr(exc.__cause__, "diag", None)
     return (getattr(diag, "constraint_name", None) or str(exc)) if diag is not None else str(exc)
+
+
+def _lost_race(exc: IntegrityError | OperationalError) -> _Lost | None:
+    """The race a concurrent booking won, or None when the error is something else.
+
+    Two transactions inserting colliding rows under an exclusion constraint can also deadlock: each
+    inserts its index entry, then waits for the other's uncommitted row, and PostgreSQL aborts one with
+    40P01. That is a lost race as much as a violation is, and is re-planned the same way."""
+    if isinstance(exc, OperationalError):
+        if getattr(exc.__cause__, "sqlstate", None) != "40P01":
+            return None
+        return _Lost(_HOLD_CONSTRAINT if AppointmentResource._meta.db_table in str(exc) else _LINE_CONSTRAINT)
+    constraint = _constraint_of(exc)
+    if _LINE_CONSTRAINT in constraint or _HOLD_CONSTRAINT in constraint:
+        return _Lost(_LINE_CONSTRAINT if _LINE_CONSTRAINT in constraint else _HOLD_CONSTRAINT)
+    if "idempotency" in constraint:
+        return _Lost("idempotency")
+    return None
 
 
 def _event(
@@ -260,6 +279,19 @@ def _plan(
             raise scheduling_error(SchedulingError.INACTIVE_SERVICE, field="service")
         if request.staff is not None and not request.staff.is_active:
             raise scheduling_error(SchedulingError.UNKNOWN_STAFF)
+    fast = _plan_fast(
+        client=client,
+        location=location,
+        start=start,
+        lines=lines,
+        channel=channel,
+        now=now,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    if fast is not None:
+        return fast
+    # The visit does not fit as asked: the reads below, one by one, find which rule refuses and name the
+    # booking or place in the way.
     services = [r.service for r in lines]
     rules = {
         rule.service_id: rule
@@ -377,6 +409,139 @@ def _plan(
     return _Plan(planned, deposit)
 
 
+def _plan_fast(
+    *,
+    client: Client,
+    location: Location,
+    start: datetime.datetime,
+    lines: Sequence[LineRequest],
+    channel: str,
+    now: datetime.datetime,
+    exclude_appointment_id: int | None,
+) -> _Plan | None:
+    """The plan of a visit that fits, from one statement's facts (``selectors.booking_facts``), or None
+    when any rule would refuse it. Chooses as the detailed planner does: a named technician or the
+    skilled free one least booked that day (ties: lowest id), and the lowest free place of the lowest
+    resource (order, id). None sends the caller to the detailed planner, which reads row by row and
+    raises the precise error (the booking or place in the way), so a refusal costs more than a booking."""
+    tz = salon_timezone()
+    planned: list[_Planned] = []
+    at = start
+    for request in lines:
+        end = at + datetime.timedelta(minutes=request.service.duration_minutes)
+        busy = end + datetime.timedelta(minutes=request.service.buffer_minutes)
+        planned.append(_Planned(request.service, request.staff, request.is_requested, at, end, busy))  # type: ignore[arg-type]
+        at = busy
+    visit_end = planned[-1].busy_until
+    local_day = start.astimezone(tz).date()
+    day_start = datetime.datetime.combine(local_day, datetime.time(), tzinfo=tz)
+    facts = booking_facts(
+        services=[r.service for r in lines],
+        named_staff_ids=[r.staff.pk for r in lines if r.staff is not None],
+        client_id=client.pk,
+        tier_id=client.tier_id,
+        location_id=location.pk,
+        start=start,
+        visit_end=visit_end,
+        day_start=day_start,
+        day_end=day_start + datetime.timedelta(days=1),
+        roster_from=local_day - datetime.timedelta(days=1),
+        roster_to=visit_end.astimezone(tz).date(),
+        any_staff=any(r.staff is None for r in lines),
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    if facts.settings is None or (facts.profile is not None and facts.profile[0]):
+        return None
+    notice, max_days, risky_count, risky_amount = facts.settings
+    if channel == AppointmentChannel.ONLINE and (
+        start < now + datetime.timedelta(minutes=notice)
+        or (start.astimezone(tz).date() - now.astimezone(tz).date()).days > max_days
+        or not all(facts.online_bookable.get(r.service.pk, True) for r in lines)
+    ):
+        return None
+    periods = {
+        staff_id: [(int(p.start.timestamp()), int(p.end.timestamp())) for p in found if p.location_id == location.pk]
+        for staff_id, found in expand_roster(
+            patterns=facts.patterns,
+            exceptions=facts.exceptions,
+            date_from=local_day - datetime.timedelta(days=1),
+            date_to=visit_end.astimezone(tz).date(),
+            tz=tz,
+        ).items()
+    }
+    spans = [(int(p.start.timestamp()), int(p.busy_until.timestamp())) for p in planned]
+    chosen_staff: list[int] = []
+
+    def fits(staff_id: int, index: int) -> bool:
+        s, b = spans[index]
+        return (
+            any(p_start <= s and b <= p_end for p_start, p_end in periods.get(staff_id, ()))
+            and not any(x < b and y > s for x, y in facts.busy.get(staff_id, ()))
+            and not any(
+                chosen_staff[k] == staff_id and spans[k][0] < b and s < spans[k][1] for k in range(len(chosen_staff))
+            )
+        )
+
+    load = dict(facts.booked_minutes)
+    for index, item in enumerate(planned):
+        service_id = item.service.pk
+        if item.staff is not None:
+            if service_id not in facts.skills.get(item.staff.pk, ()) or not fits(item.staff.pk, index):
+                return None
+            chosen_staff.append(item.staff.pk)
+            continue
+        free = [sid for sid in sorted(facts.skills) if service_id in facts.skills[sid] and fits(sid, index)]
+        if not free:
+            return None
+        pick = min(free, key=lambda sid: (load.get(sid, 0.0), sid))
+        load[pick] = load.get(pick, 0.0) + (item.end - item.start).total_seconds() / 60
+        chosen_staff.append(pick)
+    holds: list[list[tuple[int, int]]] = []
+    for index, item in enumerate(planned):
+        s, b = spans[index]
+        taken_here: list[tuple[int, int]] = []
+        for type_id in facts.resource_types.get(item.service.pk, []):
+            place = next(
+                (
+                    (resource_id, number)
+                    for resource_id, number, held in facts.places.get(type_id, [])
+                    if not any(x < b and y > s for x, y in held)
+                    and not any(
+                        (resource_id, number) in holds[k] and spans[k][0] < b and s < spans[k][1] for k in range(index)
+                    )
+                    and (resource_id, number) not in taken_here
+                ),
+                None,
+            )
+            if place is None:
+                return None
+            taken_here.append(place)
+        holds.append(taken_here)
+    # The objects the new lines point at: technicians chosen for "anyone" and the resources held.
+    unnamed = {chosen_staff[i] for i, item in enumerate(planned) if item.staff is None}
+    users = User.objects.in_bulk(unnamed) if unnamed else {}
+    resource_ids = {resource_id for taken in holds for resource_id, _number in taken}
+    resources = Resource.objects.in_bulk(resource_ids) if resource_ids else {}
+    rules_by_service: dict[int, dict[tuple[int | None, int | None], int]] = defaultdict(dict)
+    for (service_id, tier_id, level_id), price in facts.prices.items():
+        rules_by_service[service_id][(tier_id, level_id)] = price
+    for index, item in enumerate(planned):
+        if item.staff is None:
+            item.staff = users[chosen_staff[index]]
+        item.holds = [(resources[resource_id], number) for resource_id, number in holds[index]]
+        item.price = price_pick(
+            base=item.service.price,
+            rules=rules_by_service.get(item.service.pk, {}),
+            tier_id=client.tier_id,
+            level_id=facts.levels.get(chosen_staff[index]),
+        )
+    deposit = sum(facts.deposits.get(item.service.pk, 0) for item in planned)
+    profile = facts.profile
+    if profile is not None and (profile[1] or (risky_count > 0 and profile[2] >= risky_count)):
+        deposit = max(deposit, risky_amount)
+    return _Plan(planned, deposit)
+
+
 def _overlaps(a: _Planned, b: _Planned) -> bool:
     return a.start < b.busy_until and b.start < a.busy_until
 
@@ -408,7 +573,14 @@ def _choose_places(
 ) -> None:
     """A free place in an active resource of each type each line needs: the lowest resource (order, id),
     then the lowest place."""
-    needed_types = {rt.pk for p in planned if p.service.pk in rules for rt in rules[p.service.pk].resource_types.all()}
+    # A deactivated resource type is no longer needed, as in the availability engine.
+    needed_types = {
+        rt.pk
+        for p in planned
+        if p.service.pk in rules
+        for rt in rules[p.service.pk].resource_types.all()
+        if rt.is_active
+    }
     if not needed_types:
         return
     resources = list(
@@ -428,6 +600,8 @@ def _choose_places(
         if rule is None:
             continue
         for resource_type in rule.resource_types.all():
+            if not resource_type.is_active:
+                continue
             of_type = [r for r in resources if r.resource_type_id == resource_type.pk]
             chosen: tuple[Resource, int] | None = None
             first_clash: tuple[Resource, AppointmentResource] | None = None
@@ -659,12 +833,10 @@ def _book_once(
                     appointment, client=client, amount=plan.deposit, method=method, acting_user=acting_user
                 )
             appointment._state.fields_cache["deposit"] = deposit  # known: spare the caller a query
-    except IntegrityError as exc:
-        constraint = _constraint_of(exc)
-        if _LINE_CONSTRAINT in constraint or _HOLD_CONSTRAINT in constraint:
-            raise _Lost(_LINE_CONSTRAINT if _LINE_CONSTRAINT in constraint else _HOLD_CONSTRAINT) from exc
-        if "idempotency" in constraint:
-            raise _Lost("idempotency") from exc
+    except (IntegrityError, OperationalError) as exc:
+        lost = _lost_race(exc)
+        if lost is not None:
+            raise lost from exc
         raise
     _announce(appointment, "booked")
     return appointment
@@ -756,10 +928,10 @@ def _reschedule_once(
                 # transaction: a refusal or a lost race rolls back to the old times.
                 AppointmentLine.objects.filter(appointment=locked).delete()
                 _write_lines(locked, plan)
-        except IntegrityError as exc:
-            constraint = _constraint_of(exc)
-            if _LINE_CONSTRAINT in constraint or _HOLD_CONSTRAINT in constraint:
-                raise _Lost(_LINE_CONSTRAINT if _LINE_CONSTRAINT in constraint else _HOLD_CONSTRAINT) from exc
+        except (IntegrityError, OperationalError) as exc:
+            lost = _lost_race(exc)
+            if lost is not None and lost.constraint != "idempotency":
+                raise lost from exc
             raise
         locked.start = plan.lines[0].start
         locked.end = plan.lines[-1].end

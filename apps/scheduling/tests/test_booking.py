@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime
 
+import psycopg
 import pytest
+from django.db import OperationalError
 
 from apps.catalog.services import price_rule_create
 from apps.core.errors import ServiceError
@@ -257,6 +259,112 @@ def test_the_same_idempotency_key_returns_the_first_visit(salon):
     again = book(salon, idempotency_key="req-1")
     assert again.pk == first.pk
     assert Appointment.objects.count() == 1
+
+
+def _selects(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith(("SELECT", "WITH"))]
+
+
+def test_a_visit_that_fits_is_checked_with_one_read(salon, django_assert_max_num_queries):
+    # given a technician named for a cut (the salon's zone already read)
+    book(salon, start=AT + 4 * 60 * MIN)
+    client, location = client_make("new"), default_location()
+    # when a visit that fits is booked
+    with django_assert_max_num_queries(6) as captured:
+        visit = appointment_book(
+            client=client,
+            location=location,
+            start=AT,
+            lines=[LineRequest(salon["cut"], salon["li"])],
+            channel="staff",
+            acting_user=None,
+            now=NOW,
+        )
+    # then one statement read everything the check needs; the rest are the writes
+    assert len(_selects(captured)) == 1
+    assert [(line.staff_id, line.price) for line in visit.lines.all()] == [(salon["li"].pk, 10_000)]
+
+
+def test_anyone_with_a_room_reads_the_chosen_technician_and_room_once(salon, django_assert_max_num_queries):
+    # given cuts need a room, and Li already has an hour booked that day (so Wang is the less booked)
+    room_type = ResourceType.objects.create(name="Chair")
+    ServiceBookingRule.objects.create(service=salon["cut"]).resource_types.add(room_type)
+    chair = Resource.objects.create(location=default_location(), resource_type=room_type, name="Chair 1", capacity=2)
+    book(salon, start=AT + 4 * 60 * MIN)
+    client, location = client_make("new"), default_location()
+    # when a cut with anyone is booked
+    with django_assert_max_num_queries(9) as captured:
+        visit = appointment_book(
+            client=client,
+            location=location,
+            start=AT,
+            lines=[LineRequest(salon["cut"], None)],
+            channel="staff",
+            acting_user=None,
+            now=NOW,
+        )
+    # then the facts, the chosen technician and the chosen room are three reads
+    assert len(_selects(captured)) == 3
+    line = visit.lines.get()
+    assert line.staff_id == salon["wang"].pk
+    assert [(h.resource_id, h.place) for h in line.resource_holds.all()] == [(chair.pk, 1)]
+
+
+def test_a_deactivated_resource_type_is_no_longer_needed(salon):
+    # given cuts needed a spa room, a type the location has none of, and the type was then deactivated
+    room_type = ResourceType.objects.create(name="Spa room")
+    ServiceBookingRule.objects.create(service=salon["cut"]).resource_types.add(room_type)
+    refused(SchedulingError.RESOURCE_FULL, lambda: book(salon))
+    ResourceType.objects.filter(pk=room_type.pk).update(is_active=False)
+    # when the cut is booked, then it is, without a hold (as the availability engine shows it free)
+    visit = book(salon)
+    assert AppointmentResource.objects.filter(line__appointment=visit).count() == 0
+
+
+def _deadlock() -> OperationalError:
+    """What Django raises when PostgreSQL aborts one of two inserts colliding on an exclusion constraint."""
+    error = OperationalError(
+        "deadlock detected\nCONTEXT:  while checking exclusion constraint on tuple (21,16) in relation "
+        f'"{AppointmentResource._meta.db_table}"'
+    )
+    error.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
+    return error
+
+
+def test_a_deadlock_between_two_bookings_is_a_lost_race_replanned(salon, monkeypatch):
+    # given the first attempt to write the lines is aborted by PostgreSQL's deadlock detector, as happens
+    # when two bookings insert colliding room holds at the same moment
+    real_write, calls = booking._write_lines, []
+
+    def deadlocking(appointment, plan):
+        calls.append(appointment.pk)
+        if len(calls) == 1:
+            raise _deadlock()
+        return real_write(appointment, plan)
+
+    monkeypatch.setattr(booking, "_write_lines", deadlocking)
+    # when the visit is booked
+    visit = book(salon)
+    # then it was planned again and booked once, with no trace of the aborted attempt
+    assert len(calls) == 2
+    assert list(Appointment.objects.values_list("pk", flat=True)) == [visit.pk]
+    assert AppointmentLine.objects.get().appointment_id == visit.pk
+
+
+def test_a_deadlock_on_every_attempt_is_a_409_not_a_crash(salon, monkeypatch):
+    # given every attempt deadlocks on the room holds
+    def deadlocking(appointment, plan):
+        raise _deadlock()
+
+    monkeypatch.setattr(booking, "_write_lines", deadlocking)
+    # then the caller gets the "no room" conflict and nothing is written
+    refused(SchedulingError.RESOURCE_FULL, lambda: book(salon))
+
+
+def test_other_database_errors_are_not_taken_for_a_lost_race():
+    assert booking._lost_race(OperationalError("server closed the connection")) is None
+    lost = booking._lost_race(_deadlock())
+    assert lost is not None and lost.constraint == booking._HOLD_CONSTRAINT
 
 
 def test_naive_start_is_read_in_the_salons_zone(salon):

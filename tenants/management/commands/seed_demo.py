@@ -15,7 +15,9 @@ from apps.core import services as core_services
 from apps.core.models import Location, User
 from apps.core.roles import Role
 from apps.crm import demo as crm_demo
+from apps.inventory import demo as inventory_demo
 from apps.loyalty import demo as loyalty_demo
+from apps.pos import demo_commission as commission_demo
 from apps.scheduling import demo as scheduling_demo
 from tenants.models import Salon
 from tenants.services import salon_signup
@@ -80,4 +82,6 @@ class Command(BaseCommand):
             catalog_demo.seed()  # after the clients' tiers, so member prices are included
             scheduling_demo.seed()
             loyalty_demo.seed()
+            commission_demo.seed()
             scheduling_demo.seed_appointments()
+            inventory_demo.seed()  # stock per location, a purchase order, sales and materials used

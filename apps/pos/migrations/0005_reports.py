@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         ('core', '0005_manage_schedule_permission'),
         ('crm', '0001_initial'),
         ('loyalty', '0005_wallet_card_mirror'),
-        ('pos', '0001_initial'),
+        ("pos", "0004_receipts"),
         ('scheduling', '0004_rotation_cards_name'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

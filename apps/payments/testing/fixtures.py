@@ -1,0 +1,73 @@
+"""pytest fixtures of the fake providers (registered in the root conftest's ``pytest_plugins``, so the
+till's tests use them too).
+
+``fake_wechat`` / ``fake_alipay`` start a fake on 127.0.0.1 for the test and point the settings at it, with
+short client timeouts (the timeout scenario answers later than them). ``wechat_credentials(fake)`` and
+``alipay_credentials(fake)`` register a merchant with the fake and return what a salon owner would enter
+(pass it to ``merchant_account_update(credentials=…, is_enabled=True)``)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from apps.payments.testing.fake_alipay import FakeAlipay, KeyPair, key_pair
+from apps.payments.testing.fake_wechat import FakeWeChatPay, api_certificate, api_key
+
+# Short enough that the suite stays quick, long enough for a loaded 2-core machine to answer in time.
+CLIENT_TIMEOUT_SECONDS = 1.5
+LATE_ANSWER_SECONDS = 2.5
+_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def payment_key_pairs() -> dict[str, Any]:
+    """RSA keys are slow to make: one set per test session (the fake's Alipay keys, two apps' keys and a
+    WeChat API certificate)."""
+    return {
+        "alipay": key_pair(),
+        "apps": [key_pair(), key_pair()],
+        "wechat_certificate": api_certificate(),
+    }
+
+
+@pytest.fixture
+def fake_wechat(settings: Any) -> Iterator[FakeWeChatPay]:
+    fake = FakeWeChatPay().start()
+    settings.WECHATPAY_API_BASE = fake.base_url
+    settings.WECHATPAY_TIMEOUT_SECONDS = CLIENT_TIMEOUT_SECONDS
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def fake_alipay(settings: Any, payment_key_pairs: dict[str, Any]) -> Iterator[FakeAlipay]:
+    fake = FakeAlipay(payment_key_pairs["alipay"]).start()
+    settings.ALIPAY_GATEWAY_URL = fake.gateway_url
+    settings.ALIPAY_TIMEOUT_SECONDS = CLIENT_TIMEOUT_SECONDS
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def wechat_credentials(fake: FakeWeChatPay, *, certificate: tuple[str, str] | None = None) -> dict[str, str]:
+    """A new merchant at the fake WeChat Pay and the credentials its owner enters."""
+    number = next(_numbers)
+    values = {"app_id": f"wx{number:016x}", "mch_id": f"{1900000000 + number}", "api_key": api_key()}
+    fake.add_merchant(**values)
+    if certificate is not None:
+        values["cert_pem"], values["cert_key_pem"] = certificate
+    return values
+
+
+def alipay_credentials(fake: FakeAlipay, app_keys: KeyPair) -> dict[str, str]:
+    """A new app at the fake Alipay (with ``app_keys``) and the credentials its owner enters."""
+    app_id = f"{2021000000000000 + next(_numbers)}"
+    fake.add_app(app_id=app_id, app_public_key=app_keys.public_pem)
+    return {"app_id": app_id, "app_private_key": app_keys.private_pem, "alipay_public_key": fake.alipay_public_key}
