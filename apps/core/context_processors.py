@@ -22,7 +22,9 @@ def staff_app(request: HttpRequest) -> dict[str, Any]:
         trial_days_left = max((tenant.trial_ends - timezone.localdate()).days, 0)
     # The module whose pages these are: its path is where the request's path starts (not merely somewhere
     # in it: /members/clients/… belongs to Members, not Clients).
-    nav_current = next((m.slug for m in MODULES if m.path_prefix and request.path.startswith(m.path_prefix)), None)
+    # The longest prefix wins: /till/reports/… belongs to Reports, not to the Till.
+    matches = [m for m in MODULES if m.path_prefix and request.path.startswith(m.path_prefix)]
+    nav_current = max(matches, key=lambda m: len(m.path_prefix or "")).slug if matches else None
     return {
         "salon": tenant,
         "nav_modules": MODULES,
