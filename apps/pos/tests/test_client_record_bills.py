@@ -102,6 +102,7 @@ def test_the_360_page_shows_bills_history_and_balances(alpha, beta):
     assert "(¥50.00 refunded)" in section
     assert '<tr data-status="voided">' in section
     assert other_bill.number not in page
+    assert f'<a href="/till/invoices/new/?bill={b5.pk}">Request an invoice</a>' in section
     # the purchase history and the member account show the real figures
     assert 'data-figure="total_spend">¥1,080.00<' in page  # 350 + 700 + 80 − 50 (the mask refunded)
     assert '<dd data-figure="stored-value">¥500.00</dd>' in page
