@@ -206,6 +206,7 @@ def test_page_shows_tables_and_charts(alpha):
     assert '<th scope="row">Branch</th><td class="num">¥350.00</td><td class="num">¥50.00</td>' in html
     assert 'href="/till/reports/sales/export.xlsx?period=month&amp;date=2026-03-01&amp;location="' in html
     assert 'href="?period=month&amp;date=2026-02-28&amp;location="' in html  # the month before
+    assert '<a href="/till/reports/sales/" aria-current="page">Reports</a>' in html  # the module, not the Till
 
 
 def test_page_without_a_choice_shows_this_month(alpha):
