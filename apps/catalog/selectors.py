@@ -3,6 +3,8 @@ for the till (which price applies)."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from apps.catalog.models import (
@@ -22,10 +24,18 @@ from apps.core.models import StaffLevel
 from apps.crm.models import MembershipTier
 
 
-def service_price(
+class PriceQuote(NamedTuple):
+    """A service's price and the rule that set it: ``tier_level``, ``level``, ``tier`` or ``base`` (no rule)."""
+
+    price: int
+    rule: str
+
+
+def service_price_quote(
     *, service: Service, tier: MembershipTier | None = None, staff_level: StaffLevel | None = None
-) -> int:
-    """The price in fen of ``service`` for a client of ``tier`` served by a technician of ``staff_level``.
+) -> PriceQuote:
+    """The price in fen of ``service`` for a client of ``tier`` served by a technician of ``staff_level``,
+    and which rule gave it (the till applies a member discount only where no tier price applies).
 
     The most specific rule wins:
 
@@ -40,7 +50,7 @@ def service_price(
     tier_id = tier.pk if tier is not None else None
     level_id = staff_level.pk if staff_level is not None else None
     if tier_id is None and level_id is None:
-        return service.price
+        return PriceQuote(service.price, "base")
     rules = (
         PriceRule.objects.order_by()
         .filter(service=service)
@@ -51,10 +61,22 @@ def service_price(
         )
     )
     by_key = {(rule.tier_id, rule.staff_level_id): rule.price for rule in rules}
-    for key in ((tier_id, level_id), (None, level_id), (tier_id, None)):
+    for key, name in (((tier_id, level_id), "tier_level"), ((None, level_id), "level"), ((tier_id, None), "tier")):
         if key != (None, None) and key in by_key:
-            return by_key[key]
-    return service.price
+            if name == "tier_level" and tier_id is None:
+                name = "level"
+            elif name == "tier_level" and level_id is None:
+                name = "tier"
+            return PriceQuote(by_key[key], name)
+    return PriceQuote(service.price, "base")
+
+
+def service_price(
+    *, service: Service, tier: MembershipTier | None = None, staff_level: StaffLevel | None = None
+) -> int:
+    """The price in fen of ``service`` for a client of ``tier`` served by a technician of ``staff_level``
+    (the rules are those of ``service_price_quote``). One query, none without a tier or a level."""
+    return service_price_quote(service=service, tier=tier, staff_level=staff_level).price
 
 
 def service_list(*, include_inactive: bool = True, search: str = "") -> QuerySet[Service]:
