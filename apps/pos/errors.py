@@ -188,7 +188,6 @@ FIELDS: dict[PosError, str] = {
     PosError.TENDER_NOT_ENABLED: "payments",
     PosError.TENDER_NOT_CONNECTED: "payments",
     PosError.TENDER_INVALID_AMOUNT: "payments",
-    PosError.TENDERS_DO_NOT_SUM: "payments",
     PosError.CASH_TENDERED_SHORT: "payments",
     PosError.TENDER_NEEDS_CLIENT: "payments",
     PosError.MEMBER_TENDERS_OVER_TOP_UP: "payments",

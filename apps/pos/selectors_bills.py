@@ -54,6 +54,16 @@ def bill_detail(pk: int) -> Bill:
     )
 
 
+def with_lines(bills: QuerySet[Bill]) -> QuerySet[Bill]:
+    """``bills`` with their lines (and staff), coupons and tenders loaded: a fixed number of queries per page."""
+    shares = BillLineStaff.objects.select_related("staff").order_by("-share", "id")
+    return bills.prefetch_related(
+        Prefetch("lines", queryset=BillLine.objects.prefetch_related(Prefetch("staff_shares", queryset=shares))),
+        Prefetch("coupons", queryset=BillCoupon.objects.select_related("coupon__template").order_by("id")),
+        Prefetch("tenders", queryset=Tender.objects.order_by("id")),
+    )
+
+
 def succeeded_tenders(bill: Bill) -> list[Tender]:
     return list(Tender.objects.filter(bill=bill, status=TenderStatus.SUCCEEDED).order_by("id"))
 

@@ -281,7 +281,7 @@ def bill_open(
     come over with the technician as the only earner (100%) at the appointment's quoted price (less the
     member discount where no tier price applies). One appointment has at most one live bill: opening it
     again returns that bill (the unique ``bill_one_live_per_appointment`` is the backstop). A replay of
-    ``idempotency_key`` returns the bill it opened."""
+    ``idempotency_key`` returns the bill it opened. A bill opened by this call carries ``opened_now``."""
     require(acting_user, "take_payments")
     key = key_checked(idempotency_key) if idempotency_key is not None else None
     if key is not None:
@@ -347,6 +347,7 @@ def bill_open(
     if lines:
         _lines_from_appointment(bill, lines)
         bill_refresh(bill)
+    bill.opened_now = True  # type: ignore[attr-defined]
     return bill
 
 
