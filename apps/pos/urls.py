@@ -1,8 +1,9 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
 
 app_name = "pos"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # Each topic's pages come from its own module (urls_<topic>.py), one line each:
     # path("", include("apps.pos.urls_<topic>")),
+    path("", include("apps.pos.urls_bills")),
 ]
