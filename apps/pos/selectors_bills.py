@@ -21,11 +21,11 @@ def pos_settings() -> PosSettings:
 
 
 def bill_lines(bill: Bill) -> list[BillLine]:
-    """The bill's lines in order, each with its staff shares (and their staff) loaded: two queries."""
+    """The bill's lines in order, each with its staff shares (and their staff) loaded: two queries. The
+    items themselves are not joined (the checkout's hot path needs their ids only)."""
     shares = BillLineStaff.objects.select_related("staff").order_by("-share", "id")
     return list(
         BillLine.objects.filter(bill=bill)
-        .select_related("service", "product", "package", "course_template", "guest")
         .prefetch_related(Prefetch("staff_shares", queryset=shares))
         .order_by("position", "id")
     )

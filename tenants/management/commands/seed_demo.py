@@ -16,6 +16,7 @@ from apps.core.models import Location, User
 from apps.core.roles import Role
 from apps.crm import demo as crm_demo
 from apps.loyalty import demo as loyalty_demo
+from apps.pos import demo as pos_demo
 from apps.scheduling import demo as scheduling_demo
 from tenants.models import Salon
 from tenants.services import salon_signup
@@ -81,3 +82,4 @@ class Command(BaseCommand):
             scheduling_demo.seed()
             loyalty_demo.seed()
             scheduling_demo.seed_appointments()
+            pos_demo.seed()
