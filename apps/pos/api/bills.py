@@ -13,7 +13,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
@@ -147,14 +147,14 @@ def _detail_body(pk: int) -> dict[str, Any]:
     )
 
 
-class StaffShareBody(serializers.Serializer):
+class OrderStaffShareBody(serializers.Serializer):
     staff = serializers.IntegerField()
     name = serializers.CharField()
     share = serializers.IntegerField(help_text="Basis points: 6000 is 60%")
     is_requested = serializers.BooleanField(help_text="点钟: the client asked for this technician")
 
 
-class LineBody(serializers.Serializer):
+class OrderLineBody(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=["service", "product", "package", "course_card", "top_up"])
     service = serializers.IntegerField(allow_null=True)
@@ -170,7 +170,7 @@ class LineBody(serializers.Serializer):
     price_reason = serializers.CharField()
     discount = serializers.IntegerField()
     amount = serializers.IntegerField()
-    staff = StaffShareBody(many=True)
+    staff = OrderStaffShareBody(many=True)
     guest = serializers.IntegerField(allow_null=True)
     guest_label = serializers.CharField()
     notes = serializers.CharField()
@@ -180,7 +180,7 @@ class LineBody(serializers.Serializer):
     refunded_amount = serializers.IntegerField()
 
 
-class TenderBody(serializers.Serializer):
+class OrderTenderBody(serializers.Serializer):
     id = serializers.IntegerField()
     method = serializers.ChoiceField(choices=TenderMethod.choices)
     amount = serializers.IntegerField()
@@ -193,7 +193,7 @@ class TenderBody(serializers.Serializer):
     refunded_amount = serializers.IntegerField()
 
 
-class BillBody(serializers.Serializer):
+class OrderBody(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField(help_text="YYYYMMDD-NNNN, per salon day")
     status = serializers.ChoiceField(choices=["open", "paid", "voided", "refunded"])
@@ -216,9 +216,9 @@ class BillBody(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
     void_reason = serializers.CharField()
-    lines = LineBody(many=True)
+    lines = OrderLineBody(many=True)
     coupons = inline_serializer(
-        "BillCouponBody",
+        "OrderCouponBody",
         {
             "coupon": serializers.IntegerField(),
             "code": serializers.CharField(),
@@ -227,12 +227,36 @@ class BillBody(serializers.Serializer):
         },
         many=True,
     )
-    tenders = TenderBody(many=True)
+    tenders = OrderTenderBody(many=True)
 
 
 # --- input ----------------------------------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "description": "A staff member's id: 100% of the line"},
+            {
+                "type": "array",
+                "items": {
+                    "oneOf": [
+                        {"type": "integer"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "staff": {"type": "integer"},
+                                "share": {"type": "integer", "description": "basis points, 6000 = 60%"},
+                                "is_requested": {"type": "boolean"},
+                            },
+                            "required": ["staff"],
+                        },
+                    ]
+                },
+            },
+        ]
+    }
+)
 class StaffField(serializers.Field):
     """A staff member's id (100%), or a list of ``{"staff", "share", "is_requested"}`` (shares in basis
     points adding up to 10000; a list without shares is split evenly)."""
@@ -275,7 +299,7 @@ def _staff_shares(parsed: list[tuple[int, int | None, bool]], *, field: str = "s
     return [services.StaffShare(users[pk], share or 0, wanted) for pk, share, wanted in parsed]
 
 
-class LineInput(serializers.Serializer):
+class OrderLineInput(serializers.Serializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False)
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), required=False)
     package = serializers.PrimaryKeyRelatedField(queryset=Package.objects.all(), required=False)
@@ -316,7 +340,7 @@ def _line_kwargs(data: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-class OrderInput(serializers.Serializer):
+class OrderCreateInput(serializers.Serializer):
     client = serializers.PrimaryKeyRelatedField(
         queryset=Client.objects.filter(is_active=True), required=False, allow_null=True, help_text="Empty: a walk-in"
     )
@@ -330,16 +354,16 @@ class OrderInput(serializers.Serializer):
     room = serializers.PrimaryKeyRelatedField(queryset=Resource.objects.all(), required=False, allow_null=True)
     guest_count = serializers.IntegerField(required=False, default=1, min_value=1, max_value=50)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-    lines = LineInput(many=True, required=False, default=list)
+    lines = OrderLineInput(many=True, required=False, default=list)
 
 
-class OrderUpdate(serializers.Serializer):
+class OrderUpdateInput(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     guest_count = serializers.IntegerField(required=False, min_value=1, max_value=50)
     room = serializers.PrimaryKeyRelatedField(queryset=Resource.objects.all(), required=False, allow_null=True)
 
 
-class LineUpdate(serializers.Serializer):
+class OrderLineUpdateInput(serializers.Serializer):
     quantity = serializers.IntegerField(required=False, min_value=1, max_value=services.MAX_QUANTITY)
     staff = StaffField(required=False)
     price = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_AMOUNT)
@@ -351,7 +375,7 @@ class LineUpdate(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class PaymentInput(serializers.Serializer):
+class OrderPaymentInput(serializers.Serializer):
     method = serializers.ChoiceField(choices=TenderMethod.choices)
     amount = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_AMOUNT)
     tendered = serializers.IntegerField(
@@ -372,22 +396,22 @@ class PaymentInput(serializers.Serializer):
     )
 
 
-class PayInput(serializers.Serializer):
-    payments = PaymentInput(many=True, allow_empty=True)
+class OrderPayInput(serializers.Serializer):
+    payments = OrderPaymentInput(many=True, allow_empty=True)
 
 
-class RefundLineInput(serializers.Serializer):
+class OrderRefundLineInput(serializers.Serializer):
     line = serializers.IntegerField(min_value=1)
     quantity = serializers.IntegerField(min_value=1, max_value=services.MAX_QUANTITY)
 
 
-class RefundInput(serializers.Serializer):
-    lines = RefundLineInput(many=True, required=False, default=list)
+class OrderRefundInput(serializers.Serializer):
+    lines = OrderRefundLineInput(many=True, required=False, default=list)
     amount = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_AMOUNT)
     reason = serializers.CharField(max_length=200)
 
 
-class VoidInput(serializers.Serializer):
+class OrderVoidInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
@@ -405,7 +429,7 @@ class OrderListView(GenericAPIView):
     permission_classes = [HasRolePermission]
     read_permission = "take_payments"
     required_permission = "take_payments"
-    serializer_class = OrderInput
+    serializer_class = OrderCreateInput
 
     @extend_schema(
         parameters=[
@@ -414,7 +438,7 @@ class OrderListView(GenericAPIView):
             OpenApiParameter("location", int),
             OpenApiParameter("date", str, description="YYYY-MM-DD, the salon's day"),
         ],
-        responses=BillBody(many=True),
+        responses=OrderBody(many=True),
     )
     def get(self, request: Request) -> Response:
         try:
@@ -429,9 +453,9 @@ class OrderListView(GenericAPIView):
             ]
         )
 
-    @extend_schema(request=OrderInput, responses={201: BillBody})
+    @extend_schema(request=OrderCreateInput, responses={201: OrderBody})
     def post(self, request: Request) -> Response:
-        data = OrderInput(data=request.data)
+        data = OrderCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         user = acting_user(request)
@@ -464,15 +488,15 @@ class OrderDetailView(GenericAPIView):
     permission_classes = [HasRolePermission]
     read_permission = "take_payments"
     required_permission = "take_payments"
-    serializer_class = OrderUpdate
+    serializer_class = OrderUpdateInput
 
-    @extend_schema(responses=BillBody)
+    @extend_schema(responses=OrderBody)
     def get(self, request: Request, pk: int) -> Response:
         return Response(_detail_body(pk))
 
-    @extend_schema(request=OrderUpdate, responses=BillBody)
+    @extend_schema(request=OrderUpdateInput, responses=OrderBody)
     def patch(self, request: Request, pk: int) -> Response:
-        data = OrderUpdate(data=request.data, partial=True)
+        data = OrderUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.bill_update(bill=_bill(pk), acting_user=acting_user(request), **data.validated_data)
         return Response(_detail_body(pk))
@@ -483,11 +507,11 @@ class OrderLinesView(GenericAPIView):
 
     permission_classes = [HasRolePermission]
     required_permission = "take_payments"
-    serializer_class = LineInput
+    serializer_class = OrderLineInput
 
-    @extend_schema(request=LineInput, responses={201: BillBody})
+    @extend_schema(request=OrderLineInput, responses={201: OrderBody})
     def post(self, request: Request, pk: int) -> Response:
-        data = LineInput(data=request.data)
+        data = OrderLineInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.bill_line_add(bill=_bill(pk), acting_user=acting_user(request), **_line_kwargs(data.validated_data))
         return Response(_detail_body(pk), status=status.HTTP_201_CREATED)
@@ -499,15 +523,15 @@ class OrderLineView(GenericAPIView):
 
     permission_classes = [HasRolePermission]
     required_permission = "take_payments"
-    serializer_class = LineUpdate
+    serializer_class = OrderLineUpdateInput
 
     def _line(self, pk: int, line_pk: int) -> BillLine:
         return get_object_or_404(BillLine, pk=line_pk, bill_id=pk)
 
-    @extend_schema(request=LineUpdate, responses=BillBody)
+    @extend_schema(request=OrderLineUpdateInput, responses=OrderBody)
     def patch(self, request: Request, pk: int, line_pk: int) -> Response:
         line = self._line(pk, line_pk)
-        data = LineUpdate(data=request.data, partial=True)
+        data = OrderLineUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         if "staff" in values:
@@ -517,7 +541,7 @@ class OrderLineView(GenericAPIView):
         services.bill_line_update(line=line, acting_user=acting_user(request), **values)
         return Response(_detail_body(pk))
 
-    @extend_schema(responses=BillBody)
+    @extend_schema(responses=OrderBody)
     def delete(self, request: Request, pk: int, line_pk: int) -> Response:
         services.bill_line_remove(line=self._line(pk, line_pk), acting_user=acting_user(request))
         return Response(_detail_body(pk))
@@ -564,11 +588,11 @@ class OrderPayView(GenericAPIView):
 
     permission_classes = [HasRolePermission]
     required_permission = "take_payments"
-    serializer_class = PayInput
+    serializer_class = OrderPayInput
 
-    @extend_schema(request=PayInput, responses=BillBody, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=OrderPayInput, responses=OrderBody, parameters=[IDEMPOTENCY_HEADER])
     def post(self, request: Request, pk: int) -> Response:
-        data = PayInput(data=request.data)
+        data = OrderPayInput(data=request.data)
         data.is_valid(raise_exception=True)
         payments = data.validated_data["payments"]
         if any(p.get("code") or p.get("line") for p in payments):
@@ -597,28 +621,28 @@ class OrderRefundView(GenericAPIView):
 
     permission_classes = [HasRolePermission]
     required_permission = "issue_refunds"
-    serializer_class = RefundInput
+    serializer_class = OrderRefundInput
 
     @extend_schema(
-        request=RefundInput,
+        request=OrderRefundInput,
         parameters=[IDEMPOTENCY_HEADER],
         responses={
             201: inline_serializer(
-                "RefundBody",
+                "OrderRefundBody",
                 {
                     "id": serializers.IntegerField(),
                     "amount": serializers.IntegerField(),
                     "reason": serializers.CharField(),
                     "lines": serializers.ListField(child=serializers.DictField()),
                     "tenders": serializers.ListField(child=serializers.DictField()),
-                    "order": BillBody(),
+                    "order": OrderBody(),
                 },
             )
         },
     )
     def post(self, request: Request, pk: int) -> Response:
         bill = _bill(pk)
-        data = RefundInput(data=request.data)
+        data = OrderRefundInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         wanted = values["lines"]
@@ -656,17 +680,17 @@ class OrderVoidView(GenericAPIView):
 
     permission_classes = [HasRolePermission]
     required_permission = "issue_refunds"
-    serializer_class = VoidInput
+    serializer_class = OrderVoidInput
 
-    @extend_schema(request=VoidInput, responses=BillBody)
+    @extend_schema(request=OrderVoidInput, responses=OrderBody)
     def post(self, request: Request, pk: int) -> Response:
-        data = VoidInput(data=request.data)
+        data = OrderVoidInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.bill_void(bill=_bill(pk), reason=data.validated_data["reason"], acting_user=acting_user(request))
         return Response(_detail_body(pk))
 
 
-class CouponApplyInput(serializers.Serializer):
+class OrderCouponApplyInput(serializers.Serializer):
     coupon = serializers.PrimaryKeyRelatedField(queryset=Coupon.objects.all(), required=False)
     best = serializers.BooleanField(required=False, default=False, help_text="Apply loyalty's best combination")
 
@@ -683,11 +707,11 @@ class OrderCouponsView(GenericAPIView):
     permission_classes = [HasRolePermission]
     read_permission = "take_payments"
     required_permission = "take_payments"
-    serializer_class = CouponApplyInput
+    serializer_class = OrderCouponApplyInput
 
     @extend_schema(
         responses=inline_serializer(
-            "CouponAdvice",
+            "OrderCouponAdvice",
             {
                 "options": serializers.ListField(child=serializers.DictField()),
                 "best": serializers.DictField(),
@@ -718,9 +742,9 @@ class OrderCouponsView(GenericAPIView):
             }
         )
 
-    @extend_schema(request=CouponApplyInput, responses=BillBody)
+    @extend_schema(request=OrderCouponApplyInput, responses=OrderBody)
     def post(self, request: Request, pk: int) -> Response:
-        data = CouponApplyInput(data=request.data)
+        data = OrderCouponApplyInput(data=request.data)
         data.is_valid(raise_exception=True)
         bill = _bill(pk)
         if data.validated_data.get("best"):
@@ -738,7 +762,7 @@ class OrderCouponView(GenericAPIView):
     permission_classes = [HasRolePermission]
     required_permission = "take_payments"
 
-    @extend_schema(responses=BillBody)
+    @extend_schema(responses=OrderBody)
     def delete(self, request: Request, pk: int, coupon_pk: int) -> Response:
         coupon = get_object_or_404(Coupon, pk=coupon_pk)
         bill_coupons.bill_coupon_remove(bill=_bill(pk), coupon=coupon, acting_user=acting_user(request))
@@ -772,7 +796,7 @@ class TillSettingsView(GenericAPIView):
         return Response(TillSettingsSerializer(row).data)
 
 
-class TopUpInput(serializers.Serializer):
+class TopUpSaleInput(serializers.Serializer):
     amount = serializers.IntegerField(min_value=1, max_value=MAX_AMOUNT, help_text="fen")
     method = serializers.ChoiceField(choices=TenderMethod.choices, help_text="cash (wechat, alipay once connected)")
     location = serializers.PrimaryKeyRelatedField(
@@ -786,14 +810,14 @@ class TopUpView(GenericAPIView):
 
     permission_classes = [HasRolePermission]
     required_permission = "take_payments"
-    serializer_class = TopUpInput
+    serializer_class = TopUpSaleInput
 
-    @extend_schema(request=TopUpInput, parameters=[IDEMPOTENCY_HEADER], responses={201: dict})
+    @extend_schema(request=TopUpSaleInput, parameters=[IDEMPOTENCY_HEADER], responses={201: dict})
     def post(self, request: Request, pk: int) -> Response:
         from apps.loyalty.selectors import member_client
 
         client = member_client(pk)
-        data = TopUpInput(data=request.data)
+        data = TopUpSaleInput(data=request.data)
         data.is_valid(raise_exception=True)
         bill = top_ups.top_up_sell(
             client=client,
