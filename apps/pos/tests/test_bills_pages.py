@@ -251,3 +251,19 @@ def test_the_bill_screen_costs_a_fixed_number_of_queries(setup, django_assert_ma
         setup["desk"].get(url)
     many = sum(1 for q in captured.captured_queries if not q["sql"].startswith("SET search_path"))
     assert many == few, (few, many)
+
+
+def test_a_group_bill_line_for_a_guest_who_is_a_client(setup):
+    t = setup["till"]
+    with _in(setup):
+        bill = services.bill_open(location=t.location, client=t.member, kind="group", guest_count=2, acting_user=t.desk)
+    page = setup["desk"].get(f"/till/bills/{bill.pk}/").content.decode()
+    assert "Find the guest if they are a client" in page
+    found = setup["desk"].get("/till/clients/?field=guest&guest_q=李娜").content.decode()
+    assert f'name="guest" value="{t.plain.pk}"' in found
+    added = setup["desk"].post(
+        f"/till/bills/{bill.pk}/lines/", {"item": f"service:{t.facial.pk}", "quantity": 1, "guest": t.plain.pk}
+    )
+    assert added.status_code == 302
+    with _in(setup):
+        assert BillLine.objects.get(bill=bill).guest_id == t.plain.pk

@@ -75,14 +75,14 @@ def bill_list(request: HttpRequest) -> HttpResponse:
 @till_page
 def client_pick(request: HttpRequest) -> HttpResponse:
     """Clients matching a name, phone or last four digits, to open a bill for one (or a group guest)."""
-    q = (request.GET.get("q") or "").strip()
+    q = (request.GET.get("q") or request.GET.get("guest_q") or "").strip()
     return render(
         request,
         "pos/bills/_client_pick.html",
         {
             "found": client_selectors.client_search(query=q, limit=10) if q else [],
             "q": q,
-            "field": request.GET.get("field") or "client",
+            "field": "guest" if request.GET.get("field") == "guest" else "client",
             "can_see_contact": request.user.has_perm(perm("view_client_contact")),
         },
     )
