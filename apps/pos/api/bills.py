@@ -479,6 +479,8 @@ class OrderListView(GenericAPIView):
                     services.bill_line_add(bill=bill, acting_user=user, **_line_kwargs(line))
                 except ServiceError as error:
                     raise ValidationError({"lines": {str(index): error.as_dict()}}) from error  # type: ignore[dict-item]
+                except ValidationError as error:  # staff that are not active staff members
+                    raise ValidationError({"lines": {str(index): error.detail}}) from error  # type: ignore[dict-item]
         return Response(_detail_body(bill.pk), status=status.HTTP_201_CREATED)
 
 

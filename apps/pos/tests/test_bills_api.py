@@ -98,6 +98,8 @@ def test_a_bad_line_creates_nothing(setup):
     assert priced.status_code == 400
     assert priced.json()["lines"]["0"] == {"price": ["You do not have permission to change prices."]}
     assert post(setup["desk"], "/api/v1/orders/", {"lines": "x"}).status_code == 400
+    ghost = post(setup["desk"], "/api/v1/orders/", {"lines": [{"service": t.cut.pk, "staff": 10**20}]})
+    assert (ghost.status_code, ghost.json()) == (400, {"lines": {"0": {"staff": ["Choose active staff members."]}}})
     with schema_context(setup["alpha"].schema):
         assert not Bill.objects.exists()
 
