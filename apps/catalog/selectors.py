@@ -4,6 +4,7 @@ for the till (which price applies)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -24,10 +25,18 @@ from apps.core.models import StaffLevel
 from apps.crm.models import MembershipTier
 
 
-def service_price(
+class PriceQuote(NamedTuple):
+    """A service's price and the rule that set it: ``tier_level``, ``level``, ``tier`` or ``base`` (no rule)."""
+
+    price: int
+    rule: str
+
+
+def service_price_quote(
     *, service: Service, tier: MembershipTier | None = None, staff_level: StaffLevel | None = None
-) -> int:
-    """The price in fen of ``service`` for a client of ``tier`` served by a technician of ``staff_level``.
+) -> PriceQuote:
+    """The price in fen of ``service`` for a client of ``tier`` served by a technician of ``staff_level``,
+    and which rule gave it (the till applies a member discount only where no tier price applies).
 
     The most specific rule wins:
 
@@ -42,7 +51,7 @@ def service_price(
     tier_id = tier.pk if tier is not None else None
     level_id = staff_level.pk if staff_level is not None else None
     if tier_id is None and level_id is None:
-        return service.price
+        return PriceQuote(service.price, "base")
     rules = (
         PriceRule.objects.order_by()
         .filter(service=service)
@@ -53,7 +62,22 @@ def service_price(
         )
     )
     by_key = {(rule.tier_id, rule.staff_level_id): rule.price for rule in rules}
-    return price_pick(base=service.price, rules=by_key, tier_id=tier_id, level_id=level_id)
+    for key, name in (((tier_id, level_id), "tier_level"), ((None, level_id), "level"), ((tier_id, None), "tier")):
+        if key != (None, None) and key in by_key:
+            if name == "tier_level" and tier_id is None:
+                name = "level"
+            elif name == "tier_level" and level_id is None:
+                name = "tier"
+            return PriceQuote(by_key[key], name)
+    return PriceQuote(service.price, "base")
+
+
+def service_price(
+    *, service: Service, tier: MembershipTier | None = None, staff_level: StaffLevel | None = None
+) -> int:
+    """The price in fen of ``service`` for a client of ``tier`` served by a technician of ``staff_level``
+    (the rules are those of ``service_price_quote``). One query, none without a tier or a level."""
+    return service_price_quote(service=service, tier=tier, staff_level=staff_level).price
 
 
 def price_pick(

@@ -66,7 +66,7 @@ MODULES: list[Module] = [
             _("Receipts on the front-desk printer"),
             _("Refunds, commission and stock"),
         ],
-        url_name="pos:cash",
+        url_name="pos:bill_list",
         path_prefix="/till/",
     ),
     Module(

@@ -7,4 +7,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("apps.pos.api_urls_receipts")),
     path("", include("apps.pos.api_urls_cash")),
     path("", include("apps.pos.api_urls_reports")),
+    path("", include("apps.pos.api_urls_bills")),
 ]

@@ -16,6 +16,67 @@ class PosError(Enum):
     # general
     INVALID = "invalid"
     # bills and tenders
+    PERMISSION_DENIED = "permission_denied"
+    TEXT_TOO_LONG = "text_too_long"
+    KEY_INVALID = "idempotency_key_invalid"
+    KEY_REUSED = "idempotency_key_reused"
+    NO_LOCATION = "no_location"
+    CLIENT_INACTIVE = "client_inactive"
+    CLIENT_MISMATCH = "client_mismatch"
+    APPOINTMENT_NOT_DONE = "appointment_not_done"
+    INVALID_BILL_KIND = "invalid_bill_kind"
+    ROOM_ONLY_ON_ROOM_BILL = "room_only_on_room_bill"
+    ROOM_REQUIRED = "room_required"
+    INVALID_GUEST_COUNT = "invalid_guest_count"
+    BILL_NOT_OPEN = "bill_not_open"
+    BILL_ALREADY_PAID = "bill_already_paid"
+    BILL_HAS_PAYMENTS = "bill_has_payments"
+    BILL_EMPTY = "bill_empty"
+    TOO_MANY_LINES = "too_many_lines"
+    LINE_NOT_ON_BILL = "line_not_on_bill"
+    ITEM_REQUIRED = "item_required"
+    ITEM_INACTIVE = "item_inactive"
+    INVALID_QUANTITY = "invalid_quantity"
+    ONE_AT_A_TIME = "one_at_a_time"
+    INVALID_AMOUNT = "invalid_amount"
+    INVALID_PRICE = "invalid_price"
+    PRICE_REASON_REQUIRED = "price_reason_required"
+    PRICE_OVERRIDE_DENIED = "price_override_denied"
+    HOLDER_REQUIRED = "holder_required"
+    GUEST_ONLY_ON_GROUP_BILL = "guest_only_on_group_bill"
+    STAFF_INACTIVE = "staff_inactive"
+    STAFF_DUPLICATE = "staff_duplicate"
+    STAFF_SHARES_SUM = "staff_shares_sum"
+    COUPON_NEEDS_CLIENT = "coupon_needs_client"
+    COUPON_NOT_CLIENTS = "coupon_not_clients"
+    COUPON_ALREADY_APPLIED = "coupon_already_applied"
+    COUPON_NOT_APPLIED = "coupon_not_applied"
+    COUPON_NOT_USABLE = "coupon_not_usable"
+    COUPON_NOT_TOGETHER = "coupon_not_together"
+    TENDERS_REQUIRED = "tenders_required"
+    TOO_MANY_TENDERS = "too_many_tenders"
+    TENDER_INVALID_METHOD = "tender_invalid_method"
+    TENDER_NOT_ENABLED = "tender_not_enabled"
+    TENDER_NOT_CONNECTED = "tender_not_connected"
+    TENDER_INVALID_AMOUNT = "tender_invalid_amount"
+    TENDERS_DO_NOT_SUM = "tenders_do_not_sum"
+    CASH_TENDERED_SHORT = "cash_tendered_short"
+    TENDER_NEEDS_CLIENT = "tender_needs_client"
+    MEMBER_TENDERS_OVER_TOP_UP = "member_tenders_over_top_up"
+    POINTS_AMOUNT_MISMATCH = "points_amount_mismatch"
+    COURSE_LINE_REQUIRED = "course_line_required"
+    COURSE_CARD_OTHER_CLIENT = "course_card_other_client"
+    COURSE_LINE_COVERED = "course_line_covered"
+    TENDER_NOT_PENDING = "tender_not_pending"
+    REASON_REQUIRED = "reason_required"
+    VOID_HAS_PAYMENTS = "void_has_payments"
+    REFUND_NOT_PAID = "refund_not_paid"
+    REFUND_LINES_OR_AMOUNT = "refund_lines_or_amount"
+    REFUND_TOO_LARGE = "refund_too_large"
+    REFUND_TOP_UP = "refund_top_up"
+    REFUND_COURSE_CARD_USED = "refund_course_card_used"
+    REFUND_NOT_ALLOCATABLE = "refund_not_allocatable"
+    TOP_UP_METHOD = "top_up_method"
     # commission
     COMMISSION_PERMISSION_DENIED = "commission_permission_denied"
     COMMISSION_BILL_NOT_PAID = "commission_bill_not_paid"
@@ -39,7 +100,7 @@ class PosError(Enum):
     CASH_SESSION_REQUIRED = "cash_session_required"
     INACTIVE_LOCATION = "inactive_location"
     AMOUNT_INVALID = "amount_invalid"
-    REASON_REQUIRED = "reason_required"
+    CASH_REASON_REQUIRED = "cash_reason_required"
     PAY_OUT_EXCEEDS_CASH = "pay_out_exceeds_cash"
     UNKNOWN_TENDER_METHOD = "unknown_tender_method"
     # reports, expenses and invoices
@@ -71,6 +132,69 @@ MESSAGES: dict[PosError, Promise] = {
     # general
     PosError.INVALID: _("Enter a valid value."),
     # bills and tenders
+    PosError.PERMISSION_DENIED: _("You do not have permission to do this."),
+    PosError.TEXT_TOO_LONG: _("This text is too long."),
+    PosError.KEY_INVALID: _("The idempotency key must be 1 to 60 characters."),
+    PosError.KEY_REUSED: _("This idempotency key was already used for a different payment of this bill."),
+    PosError.NO_LOCATION: _("Choose an active location for the bill."),
+    PosError.CLIENT_INACTIVE: _("This client record is no longer active."),
+    PosError.CLIENT_MISMATCH: _("The appointment belongs to another client."),
+    PosError.APPOINTMENT_NOT_DONE: _("Only a finished appointment (下钟) can be checked out."),
+    PosError.INVALID_BILL_KIND: _("Choose a standard, group or room bill."),
+    PosError.ROOM_ONLY_ON_ROOM_BILL: _("Only a room bill names a room."),
+    PosError.ROOM_REQUIRED: _("Choose the room of this room bill."),
+    PosError.INVALID_GUEST_COUNT: _("Enter a number of guests from 1 to 50."),
+    PosError.BILL_NOT_OPEN: _("This bill is no longer open."),
+    PosError.BILL_ALREADY_PAID: _("This bill has already been paid."),
+    PosError.BILL_HAS_PAYMENTS: _("Part of this bill is already paid; it can no longer be changed."),
+    PosError.BILL_EMPTY: _("Add at least one line before taking payment."),
+    PosError.TOO_MANY_LINES: _("A bill holds at most 200 lines."),
+    PosError.LINE_NOT_ON_BILL: _("This line is not on this bill."),
+    PosError.ITEM_REQUIRED: _("Choose a service, product, package or course card, or enter a top-up."),
+    PosError.ITEM_INACTIVE: _("This item is no longer on sale."),
+    PosError.INVALID_QUANTITY: _("Enter a quantity from 1 to 999."),
+    PosError.ONE_AT_A_TIME: _("Top-ups and course cards are sold one per line."),
+    PosError.INVALID_AMOUNT: _("Enter an amount of more than ¥0.00."),
+    PosError.INVALID_PRICE: _("Enter a price of ¥0.00 or more."),
+    PosError.PRICE_REASON_REQUIRED: _("Say why the price is changed."),
+    PosError.PRICE_OVERRIDE_DENIED: _("You do not have permission to change prices."),
+    PosError.HOLDER_REQUIRED: _("A top-up or a course card needs a client to hold it."),
+    PosError.GUEST_ONLY_ON_GROUP_BILL: _("Only a group bill names a guest per line."),
+    PosError.STAFF_INACTIVE: _("Choose active staff members."),
+    PosError.STAFF_DUPLICATE: _("Each staff member appears once per line."),
+    PosError.STAFF_SHARES_SUM: _("The staff shares of a line must add up to 100%."),
+    PosError.COUPON_NEEDS_CLIENT: _("Coupons are used on a client's bill, not a walk-in's."),
+    PosError.COUPON_NOT_CLIENTS: _("This coupon belongs to another client."),
+    PosError.COUPON_ALREADY_APPLIED: _("This coupon is already on the bill."),
+    PosError.COUPON_NOT_APPLIED: _("This coupon is not on the bill."),
+    PosError.COUPON_NOT_USABLE: _("This coupon cannot be used on this bill."),
+    PosError.COUPON_NOT_TOGETHER: _("These coupons cannot be used together."),
+    PosError.TENDERS_REQUIRED: _("Add at least one payment."),
+    PosError.TOO_MANY_TENDERS: _("A bill is paid with at most 10 payments."),
+    PosError.TENDER_INVALID_METHOD: _("Choose cash, WeChat Pay, Alipay, stored value, points or a course card."),
+    PosError.TENDER_NOT_ENABLED: _("This salon does not take this kind of payment."),
+    PosError.TENDER_NOT_CONNECTED: _("This payment gateway is not connected to the till yet."),
+    PosError.TENDER_INVALID_AMOUNT: _("Each payment needs an amount of more than ¥0.00."),
+    PosError.TENDERS_DO_NOT_SUM: _("The payments do not add up to the amount due."),
+    PosError.CASH_TENDERED_SHORT: _("The cash handed over is less than the amount it pays."),
+    PosError.TENDER_NEEDS_CLIENT: _("Stored value, points and course cards are used on a client's bill."),
+    PosError.MEMBER_TENDERS_OVER_TOP_UP: _("Stored value, points and course cards do not pay for a top-up."),
+    PosError.POINTS_AMOUNT_MISMATCH: _("These points are not worth the amount entered."),
+    PosError.COURSE_LINE_REQUIRED: _("A course-card session pays for one service line of this bill."),
+    PosError.COURSE_CARD_OTHER_CLIENT: _("This course card belongs to another client."),
+    PosError.COURSE_LINE_COVERED: _("Every unit of this line is already paid by a session."),
+    PosError.TENDER_NOT_PENDING: _("This payment is no longer waiting for the client."),
+    PosError.REASON_REQUIRED: _("Enter a reason."),
+    PosError.VOID_HAS_PAYMENTS: _("Part of this bill is paid: refund it instead of voiding it."),
+    PosError.REFUND_NOT_PAID: _("Only a paid bill can be refunded."),
+    PosError.REFUND_LINES_OR_AMOUNT: _("Choose lines to refund, or an amount."),
+    PosError.REFUND_TOO_LARGE: _("This is more than is left to refund."),
+    PosError.REFUND_TOP_UP: _("A top-up is refunded from the member account (card refund), not from the bill."),
+    PosError.REFUND_COURSE_CARD_USED: _("Sessions of this course card have been used; it can no longer be refunded."),
+    PosError.REFUND_NOT_ALLOCATABLE: _(
+        "This amount cannot be given back to the payments: points come back whole only. Refund more or less."
+    ),
+    PosError.TOP_UP_METHOD: _("A top-up is paid in cash, by WeChat Pay or by Alipay."),
     # commission
     PosError.COMMISSION_PERMISSION_DENIED: _("You do not have permission to do this."),
     PosError.COMMISSION_BILL_NOT_PAID: _("Commission is recorded once the bill is paid."),
@@ -98,7 +222,7 @@ MESSAGES: dict[PosError, Promise] = {
     PosError.CASH_SESSION_REQUIRED: _("Open a cash session at this location before taking cash."),
     PosError.INACTIVE_LOCATION: _("This location is closed."),
     PosError.AMOUNT_INVALID: _("Enter an amount from ¥0.01 to ¥100,000,000.00."),
-    PosError.REASON_REQUIRED: _("Say what the cash is for (at most 200 characters)."),
+    PosError.CASH_REASON_REQUIRED: _("Say what the cash is for (at most 200 characters)."),
     PosError.PAY_OUT_EXCEEDS_CASH: _("There is not that much cash in the drawer."),
     PosError.UNKNOWN_TENDER_METHOD: _("This payment method does not exist."),
     # reports, expenses and invoices
@@ -159,6 +283,53 @@ FIELDS: dict[PosError, str] = {
     PosError.INVOICE_TAX_ID_INVALID: "buyer_tax_id",
     PosError.INVOICE_EMAIL_INVALID: "email",
     PosError.INVOICE_NUMBER_TAKEN: "invoice_number",
+    # bills and tenders
+    PosError.KEY_INVALID: "idempotency_key",
+    PosError.NO_LOCATION: "location",
+    PosError.CLIENT_INACTIVE: "client",
+    PosError.CLIENT_MISMATCH: "client",
+    PosError.APPOINTMENT_NOT_DONE: "appointment",
+    PosError.INVALID_BILL_KIND: "kind",
+    PosError.ROOM_ONLY_ON_ROOM_BILL: "room",
+    PosError.ROOM_REQUIRED: "room",
+    PosError.INVALID_GUEST_COUNT: "guest_count",
+    PosError.LINE_NOT_ON_BILL: "line",
+    PosError.ITEM_REQUIRED: "item",
+    PosError.ITEM_INACTIVE: "item",
+    PosError.INVALID_QUANTITY: "quantity",
+    PosError.ONE_AT_A_TIME: "quantity",
+    PosError.INVALID_AMOUNT: "amount",
+    PosError.INVALID_PRICE: "price",
+    PosError.PRICE_REASON_REQUIRED: "price_reason",
+    PosError.PRICE_OVERRIDE_DENIED: "price",
+    PosError.HOLDER_REQUIRED: "client",
+    PosError.GUEST_ONLY_ON_GROUP_BILL: "guest",
+    PosError.STAFF_INACTIVE: "staff",
+    PosError.STAFF_DUPLICATE: "staff",
+    PosError.STAFF_SHARES_SUM: "staff",
+    PosError.COUPON_NOT_CLIENTS: "coupon",
+    PosError.COUPON_ALREADY_APPLIED: "coupon",
+    PosError.COUPON_NOT_APPLIED: "coupon",
+    PosError.TENDERS_REQUIRED: "payments",
+    PosError.TOO_MANY_TENDERS: "payments",
+    PosError.TENDER_INVALID_METHOD: "payments",
+    PosError.TENDER_NOT_ENABLED: "payments",
+    PosError.TENDER_NOT_CONNECTED: "payments",
+    PosError.TENDER_INVALID_AMOUNT: "payments",
+    PosError.CASH_TENDERED_SHORT: "payments",
+    PosError.TENDER_NEEDS_CLIENT: "payments",
+    PosError.MEMBER_TENDERS_OVER_TOP_UP: "payments",
+    PosError.POINTS_AMOUNT_MISMATCH: "payments",
+    PosError.COURSE_LINE_REQUIRED: "payments",
+    PosError.COURSE_CARD_OTHER_CLIENT: "payments",
+    PosError.COURSE_LINE_COVERED: "payments",
+    PosError.CASH_REASON_REQUIRED: "reason",
+    PosError.REFUND_LINES_OR_AMOUNT: "lines",
+    PosError.REFUND_TOO_LARGE: "amount",
+    PosError.REFUND_TOP_UP: "lines",
+    PosError.REFUND_COURSE_CARD_USED: "lines",
+    PosError.REFUND_NOT_ALLOCATABLE: "amount",
+    PosError.TOP_UP_METHOD: "method",
 }
 
 # Everything else is 400.
@@ -179,6 +350,16 @@ STATUSES: dict[PosError, int] = {
     PosError.INVOICE_BILL_NOT_PAID: 409,
     PosError.INVOICE_NOT_OPEN: 409,
     PosError.INVOICE_NUMBER_TAKEN: 409,
+    # bills and tenders
+    PosError.PERMISSION_DENIED: 403,
+    PosError.PRICE_OVERRIDE_DENIED: 403,
+    PosError.KEY_REUSED: 409,
+    PosError.BILL_NOT_OPEN: 409,
+    PosError.BILL_ALREADY_PAID: 409,
+    PosError.BILL_HAS_PAYMENTS: 409,
+    PosError.VOID_HAS_PAYMENTS: 409,
+    PosError.REFUND_NOT_PAID: 409,
+    PosError.TENDER_NOT_PENDING: 409,
 }
 
 

@@ -9,4 +9,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("apps.pos.urls_receipts")),
     path("", include("apps.pos.urls_cash")),
     path("", include("apps.pos.urls_reports")),
+    path("", include("apps.pos.urls_bills")),
 ]

@@ -158,3 +158,15 @@ def test_deleting_a_tier_removes_its_rules(grid):
     assert list(PriceRule.objects.values_list("tier_id", "staff_level_id", "price")) == [
         (None, grid["director"].pk, 23800)
     ]
+
+
+def test_the_quote_names_the_rule_that_set_the_price(grid):
+    cut = grid["cut"]
+    quote = selectors.service_price_quote
+    assert quote(service=cut) == (12800, "base")
+    assert quote(service=cut, tier=grid["gold"], staff_level=grid["director"]) == (26800, "tier_level")
+    assert quote(service=cut, tier=grid["silver"], staff_level=grid["director"]) == (23800, "level")
+    assert quote(service=cut, tier=grid["gold"], staff_level=grid["stylist"]) == (10800, "tier")
+    assert quote(service=cut, tier=grid["gold"]) == (10800, "tier")
+    assert quote(service=cut, staff_level=grid["director"]) == (23800, "level")
+    assert quote(service=cut, tier=grid["silver"], staff_level=grid["stylist"]) == (12800, "base")

@@ -407,3 +407,41 @@ def purchase_record(
         for hook in PURCHASE_HOOKS:
             hook(line)
     return line
+
+
+@transaction.atomic(savepoint=False)
+def purchases_record(*, lines: list[PurchaseLine]) -> list[PurchaseLine]:
+    """Add the lines of one sale (a paid bill, or its refund as negative lines) to the clients' histories
+    in one INSERT. A line whose ``reference`` was recorded before is left out, so recording the sale again
+    adds nothing. The purchase hooks run once per client of the sale, not once per line: with the client's
+    first line that is not a top-up (else their first line), so loyalty evaluates a tier once per bill.
+    Returns the lines written."""
+    for line in lines:
+        if not isinstance(line.amount, int) or isinstance(line.amount, bool):
+            raise crm_error(CrmError.INVALID_AMOUNT)
+        if line.quantity < 1:
+            raise crm_error(CrmError.INVALID_AMOUNT, field="quantity")
+        if line.kind not in PurchaseKind.values:
+            raise ServiceError(CrmError.INVALID_AMOUNT, invalid_choice_message(), field="kind")
+        line.item_name = line.item_name.strip()[:200]
+        line.note = line.note[:200]
+        if not line.staff_name and line.staff is not None:
+            line.staff_name = line.staff.name
+    references = [line.reference for line in lines if line.reference]
+    recorded = set(PurchaseLine.objects.filter(reference__in=references).values_list("reference", flat=True))
+    new = [line for line in lines if not line.reference or line.reference not in recorded]
+    if not new:
+        return []
+    PurchaseLine.objects.bulk_create(new)
+    if any(line.source != PurchaseSource.IMPORT for line in new):
+        leading: dict[int, PurchaseLine] = {}
+        for line in new:
+            if line.source == PurchaseSource.IMPORT:
+                continue
+            first = leading.get(line.client_id)
+            if first is None or (first.kind == PurchaseKind.TOP_UP and line.kind != PurchaseKind.TOP_UP):
+                leading[line.client_id] = line
+        for line in leading.values():
+            for hook in PURCHASE_HOOKS:
+                hook(line)
+    return new

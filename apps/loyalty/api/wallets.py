@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.permissions import HasRolePermission, acting_user
+from apps.crm.models import Client
 from apps.loyalty import selectors
 from apps.loyalty.models import LoyaltySettings, TopUpRule, Wallet, WalletEntry
 from apps.loyalty.services import settings as settings_services
@@ -72,22 +73,24 @@ class WalletView(GenericAPIView):
         )
     )
     def get(self, request: Request, pk: int) -> Response:
-        client = selectors.member_client(pk)
-        account = selectors.account_header(client)
-        card = account.card
-        return Response(
-            {
-                "principal": account.principal,
-                "bonus": account.bonus,
-                "balance": account.balance,
-                "points": account.points,
-                "tier": {"id": client.tier.pk, "name": client.tier.name} if client.tier else None,
-                "card": {"id": card.pk, "number": card.number, "status": card.status, "expires_on": card.expires_on}
-                if card
-                else None,
-                "course_cards": CourseCardSummarySerializer(selectors.active_course_cards(client), many=True).data,
-            }
-        )
+        return Response(wallet_body(selectors.member_client(pk)))
+
+
+def wallet_body(client: Client) -> dict[str, Any]:
+    """The wallet as ``GET /api/v1/clients/{id}/wallet/`` answers it (the till's top-up answers the same)."""
+    account = selectors.account_header(client)
+    card = account.card
+    return {
+        "principal": account.principal,
+        "bonus": account.bonus,
+        "balance": account.balance,
+        "points": account.points,
+        "tier": {"id": client.tier.pk, "name": client.tier.name} if client.tier else None,
+        "card": {"id": card.pk, "number": card.number, "status": card.status, "expires_on": card.expires_on}
+        if card
+        else None,
+        "course_cards": CourseCardSummarySerializer(selectors.active_course_cards(client), many=True).data,
+    }
 
 
 class RefundQuoteView(GenericAPIView):

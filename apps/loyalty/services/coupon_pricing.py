@@ -120,6 +120,12 @@ def _eligible_lines(kind: str, lines: Sequence[DraftLine], eligible: Eligibility
     ]
 
 
+def eligible_lines(coupon: Coupon, lines: Sequence[DraftLine], *, eligible: Eligibility) -> list[DraftLine]:
+    """The lines of a bill ``coupon`` applies to (the same objects as in ``lines``): the till spreads the
+    coupon's discount over them."""
+    return _eligible_lines(coupon.template.kind, lines, eligible)
+
+
 def _percent_of(base: int, percent: int, cap: int | None) -> int:
     """``percent`` of ``base`` rounded half up to the fen, capped by the template's largest discount."""
     discount = (base * percent + 50) // 100
@@ -202,6 +208,11 @@ def _allowed_together(options: Sequence[CouponOption]) -> bool:
                 return False
             seen.add(template.pk)
     return True
+
+
+def allowed_together(coupons: Sequence[Coupon]) -> bool:
+    """Whether these coupons may be used on one bill (all stackable, a one-per-bill template at most once)."""
+    return _allowed_together([CouponOption(coupon=c, discount=0) for c in coupons])
 
 
 def best_combination(options: Sequence[CouponOption], subtotal: int) -> tuple[list[Coupon], int]:

@@ -129,7 +129,7 @@ def cash_movement_record(
     amount = _amount(amount)
     reason = (reason or "").strip()
     if not reason or len(reason) > MAX_NOTE:
-        raise pos_error(PosError.REASON_REQUIRED)
+        raise pos_error(PosError.CASH_REASON_REQUIRED)
     locked = _locked_open(session)
     if kind == CashMovementKind.PAY_OUT and amount > cash_session_figures(locked).expected_cash:
         raise pos_error(PosError.PAY_OUT_EXCEEDS_CASH)

@@ -17,6 +17,7 @@ from apps.core.roles import Role
 from apps.crm import demo as crm_demo
 from apps.inventory import demo as inventory_demo
 from apps.loyalty import demo as loyalty_demo
+from apps.pos import demo as pos_demo
 from apps.pos import demo_commission as commission_demo
 from apps.scheduling import demo as scheduling_demo
 from tenants.models import Salon
@@ -85,3 +86,4 @@ class Command(BaseCommand):
             commission_demo.seed()
             scheduling_demo.seed_appointments()
             inventory_demo.seed()  # stock per location, a purchase order, sales and materials used
+            pos_demo.seed()

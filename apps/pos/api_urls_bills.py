@@ -1,0 +1,3 @@
+from apps.pos.api.bills import urlpatterns
+
+__all__ = ["urlpatterns"]
