@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, connections
+from django.utils import translation
 from django_tenants.utils import schema_context
 
 
@@ -21,7 +22,8 @@ def race(schema: str, count: int, work: Callable[[int], Any], *, timeout: float 
 
     def run(index: int) -> None:
         try:
-            with schema_context(schema):
+            # English, as the tests' API clients ask for: a thread does not inherit the test's language.
+            with schema_context(schema), translation.override("en"):
                 barrier.wait(timeout=timeout)
                 outcomes[index] = work(index)
         except Exception as exc:  # collected and asserted by the test

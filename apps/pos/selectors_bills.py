@@ -21,11 +21,12 @@ def pos_settings() -> PosSettings:
 
 
 def bill_lines(bill: Bill) -> list[BillLine]:
-    """The bill's lines in order, each with its staff shares (and their staff) loaded: two queries. The
-    items themselves are not joined (the checkout's hot path needs their ids only)."""
+    """The bill's lines in order, with their product and service joined (stock is moved by them when the
+    bill is paid) and each line's staff shares (and their staff) loaded: two queries."""
     shares = BillLineStaff.objects.select_related("staff").order_by("-share", "id")
     return list(
         BillLine.objects.filter(bill=bill)
+        .select_related("product", "service")
         .prefetch_related(Prefetch("staff_shares", queryset=shares))
         .order_by("position", "id")
     )

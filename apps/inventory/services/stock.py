@@ -208,7 +208,6 @@ def _materials_needed(services: Sequence[tuple[Service, int]]) -> dict[int, Deci
     return {pk: amount.quantize(check.THOUSANDTH, rounding=ROUND_UP) for pk, amount in exact.items()}
 
 
-@operation
 def stock_consume_for_services(
     *,
     location: Location,
@@ -219,12 +218,22 @@ def stock_consume_for_services(
 ) -> StockResult:
     """Take the materials of the services performed (the catalogue's materials per service, times the
     number of times each was done) out of ``location``'s stock. Same negative-stock rule as a sale;
-    MATERIAL_UNIT_UNKNOWN when a material's unit cannot be turned into units of its product."""
+    MATERIAL_UNIT_UNKNOWN when a material's unit cannot be turned into units of its product.
+
+    The materials are read before the transaction opens: services that use none (most cuts) cost the
+    checkout one read and no savepoint."""
     key = check.key(idempotency_key)
     reference = check.reference(reference)
     needed = _materials_needed(services)
     if not needed:
         return StockResult([])
+    return _consume(location=location, needed=needed, key=key, reference=reference, acting_user=acting_user)
+
+
+@operation
+def _consume(
+    *, location: Location, needed: dict[int, Decimal], key: str, reference: str, acting_user: User | None
+) -> StockResult:
     return record(
         operation="consumption",
         key=key,

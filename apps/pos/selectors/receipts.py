@@ -103,8 +103,11 @@ class Receipt:
 
 
 def pos_settings_read() -> PosSettings:
-    """The salon's till settings (defaults, unsaved, when the row has never been written)."""
-    return PosSettings.objects.filter(pk=1).first() or PosSettings(pk=1)
+    """The salon's till settings: the one reader, ``selectors_bills.pos_settings`` (the row is made with
+    the defaults on first read)."""
+    from apps.pos.selectors_bills import pos_settings
+
+    return pos_settings()
 
 
 def receipt_width(value: Any, default: int) -> int:

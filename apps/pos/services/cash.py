@@ -26,6 +26,7 @@ from apps.pos.models import (
     CashSession,
     CashSessionStatus,
     CashSessionTally,
+    PosSettings,
     TenderMethod,
 )
 from apps.pos.receipt_terms import receipt_language, receipt_terms
@@ -231,19 +232,30 @@ def cash_session_require_open(*, location: Location) -> CashSession | None:
     ``location``. Returns the open session there, holding a KEY SHARE lock on it until the payment commits
     (payments do not wait for each other, but a closing waits for them, so the handover counts every one
     of them); when the salon takes cash only in an open session (``PosSettings.cash_session_required``) and
-    none is open, refuses with 409 ``cash_session_required``."""
-    table = connection.ops.quote_name(CashSession._meta.db_table)
+    none is open, refuses with 409 ``cash_session_required``. One statement reads (and locks) the session
+    and reads the setting: this is on the checkout's hot path."""
+    sessions = connection.ops.quote_name(CashSession._meta.db_table)
+    settings_table = connection.ops.quote_name(PosSettings._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM {table} WHERE location_id = %s AND status = %s FOR KEY SHARE",
+            f"""SELECT s.id, p.cash_session_required
+                  FROM {settings_table} p
+                  LEFT JOIN LATERAL (
+                      SELECT id FROM {sessions} WHERE location_id = %s AND status = %s FOR KEY SHARE
+                  ) s ON true
+                 WHERE p.id = 1""",
             [location.pk, CashSessionStatus.OPEN],
         )
         row = cursor.fetchone()
-    if row is None:
-        if pos_settings_read().cash_session_required:
+    if row is None:  # no settings row yet: read (and create) it, then ask again
+        pos_settings_read()
+        return cash_session_require_open(location=location)
+    session_id, required = row
+    if session_id is None:
+        if required:
             raise pos_error(PosError.CASH_SESSION_REQUIRED)
         return None
-    return CashSession.objects.get(pk=row[0])
+    return CashSession.objects.get(pk=session_id)
 
 
 # --- the handover report on paper ------------------------------------------------------------------

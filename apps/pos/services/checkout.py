@@ -52,6 +52,7 @@ from apps.pos.models import (
 from apps.pos.selectors_bills import bill_lines, pos_settings, succeeded_tenders
 from apps.pos.services.bill_coupons import draft_lines
 from apps.pos.services.bills import key_checked, require, whole
+from apps.pos.services.cash import cash_session_require_open
 from apps.pos.signals import bill_paid
 
 MAX_TENDERS = 10
@@ -121,7 +122,7 @@ def _locked_for_payment(pk: int) -> tuple[Bill, dict[str, bool], int]:
     pending on it, in one statement."""
     bills = (
         Bill.objects.select_for_update(of=("self",))
-        .select_related("client")
+        .select_related("client", "location")
         .annotate(pos_flags=_FLAGS, pos_pending=_PENDING)
     )
     bill: Bill = bills.get(pk=pk)
@@ -322,6 +323,7 @@ def _take(bill: Bill, planned: list[_Planned], key: str, acting_user: User | Non
     now = timezone.now()
     actor = acting_user if acting_user is not None and acting_user.pk else None
     rows: list[Tender] = []
+    cash_checked = False
     for number, plan in enumerate(planned, start=1):
         request = plan.request
         ledger_key = f"bill:{bill.pk}:{key}:{number}"
@@ -335,6 +337,11 @@ def _take(bill: Bill, planned: list[_Planned], key: str, acting_user: User | Non
             settled_at=now,
         )
         if request.method == TenderMethod.CASH:
+            if not cash_checked:
+                # A closing drawer waits for this payment; a salon that takes cash only in an open session
+                # refuses it when none is open.
+                cash_session_require_open(location=bill.location)
+                cash_checked = True
             tender.tendered = request.tendered if request.tendered is not None else plan.amount
             tender.change = tender.tendered - plan.amount
         elif request.method == TenderMethod.STORED_VALUE:

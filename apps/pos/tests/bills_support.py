@@ -73,7 +73,7 @@ def till_make() -> Till:
     )
     catalog.price_rule_create(service=cut, staff_level=senior, price=16800, acting_user=None)
     catalog.price_rule_create(service=cut, tier=gold, price=10800, acting_user=None)
-    shampoo = catalog.product_create(name="Repair shampoo", price=9800, acting_user=None)
+    shampoo = catalog.product_create(name="Repair shampoo", price=9800, stock=100, acting_user=None)
     package = catalog.package_create(
         name="Cut & care", price=38800, items=[PackageItemSpec(service=cut, quantity=1)], acting_user=None
     )
