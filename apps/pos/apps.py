@@ -12,6 +12,7 @@ class PosConfig(AppConfig):
         from apps.pos import (
             client_record,
             print_sources,
+            receivers,  # noqa: F401  (the till's receivers of gateway_payment_settled)
             tasks_receipts,  # noqa: F401  (registers the task run after a payment)
         )
 
