@@ -35,14 +35,16 @@ from apps.core.errors import ServiceError
 from apps.core.models import User
 from apps.payments.gateways import module_for
 from apps.payments.models import GatewayPayment, MerchantAccount, PaymentKind, PaymentStatus
+from apps.payments.models import RefundStatus as GatewayRefundStatus
 from apps.payments.services import (
     gateway_charge_code,
     gateway_charge_qr,
     gateway_payment_cancel,
     gateway_payment_query,
+    gateway_refund,
 )
 from apps.pos.errors import PosError, pos_error
-from apps.pos.models import Bill, BillStatus, LineKind, Tender, TenderStatus
+from apps.pos.models import Bill, BillStatus, LineKind, Refund, RefundStatus, RefundTender, Tender, TenderStatus
 from apps.pos.selectors_bills import bill_lines
 from apps.pos.services.bills import key_checked, require
 from apps.pos.services.checkout import (
@@ -95,12 +97,15 @@ def _description(bill: Bill) -> str:
 
 
 def _open(
-    *, pk: int, requests: list[TenderRequest], key: str, acting_user: User | None
+    *, pk: int, requests: list[TenderRequest], key: str, acting_user: User | None, code: str | None
 ) -> tuple[Bill, list[Tender], bool]:
     """Step 1, under the bill's lock: the checks, the other tenders taken, the gateway tender written
     pending. Returns the bill, the tenders (gateway last) and whether this is a replay."""
     with transaction.atomic():
-        locked, accepts, pending = _locked_for_payment(pk)
+        locked, accepts, _pending = _locked_for_payment(pk)
+        # Read again after the lock: the locking statement's subquery sees the tenders committed before it
+        # started, not one a concurrent payment wrote while this one waited for the lock.
+        pending = Tender.objects.filter(bill_id=pk, status=TenderStatus.PENDING).exists()
         if locked.status != BillStatus.OPEN or locked.paid_total or pending:
             earlier = _replayed(locked, key, requests)
             if earlier is not None:
@@ -117,6 +122,11 @@ def _open(
         provider = requests[-1].method
         if not merchant_ready(provider):
             raise pos_error(PosError.GATEWAY_ACCOUNT_NOT_READY)
+        if code is not None:  # a payment code, checked before anything is written or sent
+            if not code:
+                raise pos_error(PosError.GATEWAY_CODE_REQUIRED)
+            if not module_for(provider).auth_code_valid(code):
+                raise pos_error(PosError.GATEWAY_CODE_INVALID)
         lines = bill_lines(locked)
         if not lines:
             raise pos_error(PosError.BILL_EMPTY)
@@ -180,12 +190,9 @@ def bill_pay_gateway(
     ordered = [r for r in requests if r.method not in GATEWAYS] + gateways  # the gateway tender is taken last
     provider = gateways[0].method
     code = "".join((auth_code or "").split())
-    if not qr:
-        if not code:
-            raise pos_error(PosError.GATEWAY_CODE_REQUIRED)
-        if not module_for(provider).auth_code_valid(code):
-            raise pos_error(PosError.GATEWAY_CODE_INVALID)
-    locked, written, is_replay = _open(pk=bill.pk, requests=ordered, key=key, acting_user=acting_user)
+    locked, written, is_replay = _open(
+        pk=bill.pk, requests=ordered, key=key, acting_user=acting_user, code=None if qr else code
+    )
     tender = written[-1]
     payment = GatewayPayment.objects.filter(out_trade_no=tender.out_trade_no).first()
     if tender.status == TenderStatus.PENDING:
@@ -252,3 +259,56 @@ def gateway_tender_cancel(*, tender: Tender, acting_user: User | None) -> Tender
         _apply(tender, payment)
     tender.refresh_from_db()
     return tender
+
+
+# --- refunds ----------------------------------------------------------------------------------------------
+
+
+def refund_parts_send(*, refund_pk: int) -> list[RefundTender]:
+    """Send the pending WeChat Pay / Alipay parts of a committed refund to the gateway (run after the
+    refund's commit; safe to run again: each part's ``out_refund_no`` names it at the gateway, which never
+    refunds one number twice). A part the gateway took is succeeded; one it refused is failed with its
+    reason (the money stays with the salon: a person gives it back another way); one not answered stays
+    pending and is sent again by payments' reconciliation, and by running this again. The refund is
+    succeeded once every part is, failed if a part failed."""
+    parts = list(
+        RefundTender.objects.filter(refund_id=refund_pk, status=RefundStatus.PENDING, out_refund_no__isnull=False)
+        .select_related("tender", "refund")
+        .order_by("id")
+    )
+    for part in parts:
+        payment = GatewayPayment.objects.filter(out_trade_no=part.tender.out_trade_no).first()
+        status, message = RefundStatus.PENDING, ""
+        if payment is None:
+            status, message = RefundStatus.FAILED, gettext("The gateway has no record of this payment.")
+        else:
+            try:
+                answer = gateway_refund(
+                    payment=payment,
+                    amount=part.amount,
+                    out_refund_no=str(part.out_refund_no),
+                    reason=part.refund.reason[:80],
+                )
+            except ServiceError as exc:
+                status, message = RefundStatus.FAILED, str(exc.message)
+            else:
+                if answer.status == GatewayRefundStatus.SUCCEEDED:
+                    status = RefundStatus.SUCCEEDED
+                elif answer.status == GatewayRefundStatus.FAILED:
+                    status, message = RefundStatus.FAILED, answer.error_message or answer.error_code
+        if status != RefundStatus.PENDING:
+            with transaction.atomic():
+                RefundTender.objects.filter(pk=part.pk, status=RefundStatus.PENDING).update(
+                    status=status, failure_message=message[:255]
+                )
+                _refund_status_update(refund_pk)
+    return list(RefundTender.objects.filter(refund_id=refund_pk).order_by("id"))
+
+
+def _refund_status_update(refund_pk: int) -> None:
+    refund = Refund.objects.select_for_update().get(pk=refund_pk)
+    states = set(RefundTender.objects.filter(refund_id=refund_pk).values_list("status", flat=True))
+    if RefundStatus.PENDING in states:
+        return
+    refund.status = RefundStatus.FAILED if RefundStatus.FAILED in states else RefundStatus.SUCCEEDED
+    refund.save(update_fields=["status"])

@@ -17,8 +17,9 @@ from apps.payments.services import gateway_notification_handle, gateway_payments
 from apps.payments.testing.fixtures import LATE_ANSWER_SECONDS
 from apps.payments.testing.server import FAILURE, TIMEOUT, USER_PAYING, Scenario
 from apps.pos.errors import PosError
-from apps.pos.models import Bill, BillStatus, Tender, TenderStatus
+from apps.pos.models import Bill, BillStatus, RefundTender, Tender, TenderStatus
 from apps.pos.services.gateway_tenders import gateway_tender_cancel, gateway_tender_refresh
+from apps.pos.services.refunds import bill_refund
 from apps.pos.services.till_settings import pos_settings_update
 from apps.pos.signals import bill_paid
 from apps.pos.tests.bills_support import stored_value, till_make, wallet_of
@@ -277,3 +278,56 @@ def test_two_gateway_tenders_in_one_payment_are_refused(provider, fake, till):
 
     assert refused.value.code == PosError.GATEWAY_ONE_PER_PAYMENT
     _nothing_happened(bill, fake)
+
+
+# --- refunds ------------------------------------------------------------------------------------------------
+
+
+def test_a_partial_refund_goes_back_to_the_gateway_once(provider, fake, till, django_capture_on_commit_callbacks):
+    bill = facial_bill(till)
+    result = gateway_pay(bill, gateway(provider, TOTAL), by=till.desk)
+    number = result.tender.out_trade_no
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = bill_refund(
+            bill=bill, reason="towel burn", idempotency_key="r-1", acting_user=till.manager, amount=5000
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        again = bill_refund(
+            bill=bill, reason="towel burn", idempotency_key="r-1", acting_user=till.manager, amount=5000
+        )
+
+    refund.refresh_from_db()
+    part = RefundTender.objects.get(refund=refund)
+    tender = Tender.objects.get(pk=result.tender.pk)
+    assert again.pk == refund.pk
+    assert (refund.status, part.status, part.amount) == ("succeeded", "succeeded", 5000)
+    assert part.out_refund_no == f"refund{refund.pk}t{tender.pk}"
+    assert tender.refunded_amount == 5000
+    assert fake.ledger.given_back(number) == 5000
+    assert GatewayPayment.objects.get(out_trade_no=number).refunded_amount == 5000
+    assert Bill.objects.get(pk=bill.pk).refunded_total == 5000
+
+
+def test_a_full_refund_of_a_split_payment_is_exact_and_nothing_more_is_refundable(
+    provider, fake, till, django_capture_on_commit_callbacks
+):
+    bill = facial_bill(till)
+    result = gateway_pay(bill, gateway(provider, 6820), stored_value(20000), by=till.desk)
+    number = result.tender.out_trade_no
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = bill_refund(bill=bill, reason="unhappy", idempotency_key="r-1", acting_user=till.manager, amount=TOTAL)
+
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert sorted((p.tender.method, p.amount, p.status) for p in RefundTender.objects.filter(refund=refund)) == sorted(
+        [("stored_value", 20000, "succeeded"), (provider, 6820, "succeeded")]
+    )
+    assert fake.ledger.given_back(number) == 6820
+    wallet = wallet_of(till.member)
+    assert wallet.principal + wallet.bonus == 120_000
+    with pytest.raises(ServiceError) as refused:
+        bill_refund(bill=bill, reason="again", idempotency_key="r-2", acting_user=till.manager, amount=1)
+    assert refused.value.code in (PosError.REFUND_TOO_LARGE, PosError.REFUND_NOT_PAID)
+    assert fake.ledger.given_back(number) == 6820
