@@ -11,9 +11,10 @@ When the succeeded tenders reach the total the bill is complete, once (``bill_co
 redeemed, points earned, top-ups credited, course cards issued, the lines recorded in the clients'
 histories (tiers evaluated once per client), the referral reward, and the ``bill_paid`` signal.
 
-WeChat Pay and Alipay come from the payment gateways. Until they are connected those tenders are refused
-(not enabled, or not connected). Then a gateway tender is written pending and ``bill_tender_settle`` (the
-receiver of the gateway's "paid" notice) settles it and completes the bill when it is the last one due.
+WeChat Pay and Alipay come from the payment gateways, asked outside any transaction: ``bill_pay`` refuses
+them and ``services.gateway_tenders.bill_pay_gateway`` takes them. A gateway tender is written pending and
+``bill_tender_settle`` (also the receiver of the gateway's "paid" notice) settles it and completes the bill
+when it is the last one due.
 """
 
 from __future__ import annotations
@@ -288,7 +289,8 @@ def bill_pay(
                 message=_not_enabled(request.method),
             )
         if request.method in GATEWAYS:
-            # The payment gateways are not connected to the till yet: see docs/till.md, "Gateway tenders".
+            # A gateway is asked outside any transaction: services/gateway_tenders.bill_pay_gateway takes
+            # these (docs/till.md, "Gateway tenders").
             raise pos_error(PosError.TENDER_NOT_CONNECTED)
     lines = bill_lines(locked)
     if not lines:
