@@ -18,7 +18,7 @@ from apps.payments.testing.fixtures import LATE_ANSWER_SECONDS
 from apps.payments.testing.server import FAILURE, TIMEOUT, USER_PAYING, Scenario
 from apps.pos.errors import PosError
 from apps.pos.models import Bill, BillStatus, RefundTender, Tender, TenderStatus
-from apps.pos.services.gateway_tenders import gateway_tender_cancel, gateway_tender_refresh
+from apps.pos.services.gateway_tenders import gateway_tender_cancel, gateway_tender_refresh, refund_parts_send
 from apps.pos.services.refunds import bill_refund
 from apps.pos.services.till_settings import pos_settings_update
 from apps.pos.signals import bill_paid
@@ -331,3 +331,65 @@ def test_a_full_refund_of_a_split_payment_is_exact_and_nothing_more_is_refundabl
         bill_refund(bill=bill, reason="again", idempotency_key="r-2", acting_user=till.manager, amount=1)
     assert refused.value.code in (PosError.REFUND_TOO_LARGE, PosError.REFUND_NOT_PAID)
     assert fake.ledger.given_back(number) == 6820
+
+
+def _refund_with_scenario(provider, fake, till, bill, scenario, django_capture_on_commit_callbacks):
+    """A refund of ¥50 whose gateway part meets ``scenario`` (set once its refund number is known, before
+    the part is sent after the commit)."""
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        refund = bill_refund(bill=bill, reason="burn", idempotency_key="r-1", acting_user=till.manager, amount=5000)
+    part = RefundTender.objects.get(refund=refund)
+    assert (refund.status, part.status) == ("pending", "pending")
+    fake.scenario(part.out_refund_no, scenario)
+    for callback in callbacks:
+        callback()
+    return refund, part
+
+
+def test_a_refund_the_gateway_does_not_answer_stays_pending_until_sent_again(
+    provider, fake, till, django_capture_on_commit_callbacks
+):
+    bill = facial_bill(till)
+    number = gateway_pay(bill, gateway(provider, TOTAL), by=till.desk).tender.out_trade_no
+
+    refund, part = _refund_with_scenario(
+        provider,
+        fake,
+        till,
+        bill,
+        Scenario(kind=TIMEOUT, delay=LATE_ANSWER_SECONDS),
+        django_capture_on_commit_callbacks,
+    )
+
+    part.refresh_from_db()
+    refund.refresh_from_db()
+    assert (refund.status, part.status) == ("pending", "pending")
+    fake.scenario(part.out_refund_no, Scenario())
+    refund_parts_send(refund_pk=refund.pk)
+    part.refresh_from_db()
+    refund.refresh_from_db()
+    assert (refund.status, part.status) == ("succeeded", "succeeded")
+    assert fake.ledger.given_back(number) == 5000
+
+
+def test_a_refund_the_gateway_refuses_is_failed_with_its_reason(
+    provider, fake, till, django_capture_on_commit_callbacks
+):
+    bill = facial_bill(till)
+    number = gateway_pay(bill, gateway(provider, TOTAL), by=till.desk).tender.out_trade_no
+
+    refund, part = _refund_with_scenario(
+        provider,
+        fake,
+        till,
+        bill,
+        Scenario(kind=FAILURE, error_code="NOTENOUGH", error_message="余额不足"),
+        django_capture_on_commit_callbacks,
+    )
+
+    part.refresh_from_db()
+    refund.refresh_from_db()
+    assert (refund.status, part.status) == ("failed", "failed")
+    assert part.failure_message
+    assert fake.ledger.given_back(number) == 0
+    assert GatewayPayment.objects.get(out_trade_no=number).refunded_amount == 0
