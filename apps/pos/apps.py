@@ -13,6 +13,7 @@ class PosConfig(AppConfig):
             client_record,
             print_sources,
             receivers,  # noqa: F401  (the till's receivers of gateway_payment_settled)
+            tasks_gateway,  # noqa: F401  (registers the gateway refunds' task)
             tasks_receipts,  # noqa: F401  (registers the task run after a payment)
         )
 

@@ -21,6 +21,7 @@ again (the gateway payment is named by the tender's ``out_trade_no``).
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from apps.core.errors import ServiceError
@@ -312,3 +313,21 @@ def _refund_status_update(refund_pk: int) -> None:
         return
     refund.status = RefundStatus.FAILED if RefundStatus.FAILED in states else RefundStatus.SUCCEEDED
     refund.save(update_fields=["status"])
+
+
+def gateway_refunds_sync(*, older_than_seconds: int = 60) -> int:
+    """Send again the WeChat Pay / Alipay refund parts still pending (not answered, or their commit-time send
+    never ran) and record the outcome; returns how many refunds were looked at. Run every minute in each
+    salon (``pos.gateway_refunds_sync``)."""
+    since = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    refunds = list(
+        RefundTender.objects.filter(
+            status=RefundStatus.PENDING, out_refund_no__isnull=False, refund__created_at__lt=since
+        )
+        .values_list("refund_id", flat=True)
+        .distinct()
+        .order_by("refund_id")[:200]
+    )
+    for refund_pk in refunds:
+        refund_parts_send(refund_pk=refund_pk)
+    return len(refunds)

@@ -18,7 +18,12 @@ from apps.payments.testing.fixtures import LATE_ANSWER_SECONDS
 from apps.payments.testing.server import FAILURE, TIMEOUT, USER_PAYING, Scenario
 from apps.pos.errors import PosError
 from apps.pos.models import Bill, BillStatus, RefundTender, Tender, TenderStatus
-from apps.pos.services.gateway_tenders import gateway_tender_cancel, gateway_tender_refresh, refund_parts_send
+from apps.pos.services.gateway_tenders import (
+    gateway_refunds_sync,
+    gateway_tender_cancel,
+    gateway_tender_refresh,
+    refund_parts_send,
+)
 from apps.pos.services.refunds import bill_refund
 from apps.pos.services.till_settings import pos_settings_update
 from apps.pos.signals import bill_paid
@@ -393,3 +398,20 @@ def test_a_refund_the_gateway_refuses_is_failed_with_its_reason(
     assert part.failure_message
     assert fake.ledger.given_back(number) == 0
     assert GatewayPayment.objects.get(out_trade_no=number).refunded_amount == 0
+
+
+def test_the_periodic_sync_records_a_pending_refund_part_once_answered(
+    provider, fake, till, django_capture_on_commit_callbacks
+):
+    bill = facial_bill(till)
+    number = gateway_pay(bill, gateway(provider, TOTAL), by=till.desk).tender.out_trade_no
+    with django_capture_on_commit_callbacks(execute=False):  # the send after the commit never ran
+        refund = bill_refund(bill=bill, reason="burn", idempotency_key="r-1", acting_user=till.manager, amount=5000)
+
+    assert gateway_refunds_sync() == 0  # too recent
+    assert gateway_refunds_sync(older_than_seconds=-60) == 1
+
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert fake.ledger.given_back(number) == 5000
+    assert gateway_refunds_sync(older_than_seconds=-60) == 0
