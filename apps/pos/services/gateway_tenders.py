@@ -331,3 +331,19 @@ def gateway_refunds_sync(*, older_than_seconds: int = 60) -> int:
     for refund_pk in refunds:
         refund_parts_send(refund_pk=refund_pk)
     return len(refunds)
+
+
+def stray_payment_give_back(*, payment_pk: int) -> None:
+    """Give back in full a gateway payment that succeeded for a tender the bill does not count (run after
+    the commit that recorded it; the refund number ``back-<payment>`` makes a repeat refund nothing more).
+    A refusal is logged for a person."""
+    payment = GatewayPayment.objects.get(pk=payment_pk)
+    left = payment.amount - payment.refunded_amount
+    if left <= 0:
+        return
+    try:
+        gateway_refund(
+            payment=payment, amount=left, out_refund_no=f"back-{payment.pk:06d}", reason=gettext("Paid twice")
+        )
+    except ServiceError as exc:
+        logger.error("gateway payment %s could not be given back (%s)", payment.out_trade_no, exc.code)

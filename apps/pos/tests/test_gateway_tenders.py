@@ -18,6 +18,7 @@ from apps.payments.testing.fixtures import LATE_ANSWER_SECONDS
 from apps.payments.testing.server import FAILURE, TIMEOUT, USER_PAYING, Scenario
 from apps.pos.errors import PosError
 from apps.pos.models import Bill, BillStatus, RefundTender, Tender, TenderStatus
+from apps.pos.services.checkout import bill_tender_fail
 from apps.pos.services.gateway_tenders import (
     gateway_refunds_sync,
     gateway_tender_cancel,
@@ -415,3 +416,27 @@ def test_the_periodic_sync_records_a_pending_refund_part_once_answered(
     assert refund.status == "succeeded"
     assert fake.ledger.given_back(number) == 5000
     assert gateway_refunds_sync(older_than_seconds=-60) == 0
+
+
+def test_a_payment_made_after_its_tender_stopped_counting_is_given_back(
+    provider, fake, till, django_capture_on_commit_callbacks
+):
+    # given a QR payment the till stopped waiting for (its tender failed) while the QR code stayed payable
+    bill = facial_bill(till)
+    result = gateway_pay(bill, gateway(provider, TOTAL), by=till.desk, qr=True)
+    number = result.tender.out_trade_no
+    bill_tender_fail(tender=result.tender, failure_code="cancelled", failure_message="given up")
+
+    # when the client pays it anyway and the gateway says so
+    fake.pay_qr(number)
+    with django_capture_on_commit_callbacks(execute=True):
+        gateway_notification_handle(provider=provider, body=fake.notification(number), headers={})
+
+    # then the bill does not count it and the money went back to the client once
+    bill.refresh_from_db()
+    tender = Tender.objects.get(pk=result.tender.pk)
+    assert (bill.status, bill.paid_total) == (BillStatus.OPEN, 0)
+    assert tender.status == TenderStatus.FAILED
+    assert fake.ledger.charged(number) == TOTAL
+    assert fake.ledger.given_back(number) == TOTAL
+    assert GatewayPayment.objects.get(out_trade_no=number).refunded_amount == TOTAL
