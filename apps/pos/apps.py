@@ -12,8 +12,6 @@ class PosConfig(AppConfig):
         from apps.pos import (
             client_record,
             print_sources,
-            receivers,  # noqa: F401  (the till's receivers of gateway_payment_settled)
-            tasks_gateway,  # noqa: F401  (registers the gateway refunds' task)
             tasks_receipts,  # noqa: F401  (registers the task run after a payment)
         )
 
@@ -21,3 +19,5 @@ class PosConfig(AppConfig):
         print_sources.register()
         # the client record's Bills section, merge movers and personal-data export (crm's registries)
         client_record.register()
+        # WeChat Pay / Alipay tenders settled by the gateways, and the gateway refunds' periodic task
+        from apps.pos import receivers_gateway, tasks_gateway  # noqa: F401

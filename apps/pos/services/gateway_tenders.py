@@ -11,7 +11,7 @@ with a gateway tender is taken in two steps:
 2. Outside any transaction: the gateway is asked to charge. Paid → the tender is settled and the bill
    completes; refused → the tender fails with the gateway's reason; still waiting (the client is
    confirming, or no answer) → the tender stays pending and is settled later by the gateway's notice, a
-   query or the reconciliation, all through ``gateway_payment_settled`` (``apps.pos.receivers``).
+   query or the reconciliation, all through ``gateway_payment_settled`` (``apps.pos.receivers_gateway``).
 
 So a refused gateway tender leaves the bill open with the other tenders of the payment taken and the
 remainder due (never paid twice: the remainder is a new payment). While a gateway tender is pending the
