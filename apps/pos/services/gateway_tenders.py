@@ -45,7 +45,7 @@ from apps.payments.services import (
     gateway_refund,
 )
 from apps.pos.errors import PosError, pos_error
-from apps.pos.models import Bill, BillStatus, LineKind, Refund, RefundStatus, RefundTender, Tender, TenderStatus
+from apps.pos.models import Bill, BillStatus, LineKind, RefundStatus, RefundTender, Tender, TenderStatus
 from apps.pos.selectors_bills import bill_lines
 from apps.pos.services.bills import key_checked, require
 from apps.pos.services.checkout import (
@@ -270,8 +270,8 @@ def refund_parts_send(*, refund_pk: int) -> list[RefundTender]:
     refund's commit; safe to run again: each part's ``out_refund_no`` names it at the gateway, which never
     refunds one number twice). A part the gateway took is succeeded; one it refused is failed with its
     reason (the money stays with the salon: a person gives it back another way); one not answered stays
-    pending and is sent again by payments' reconciliation, and by running this again. The refund is
-    succeeded once every part is, failed if a part failed."""
+    pending and is sent again by payments' reconciliation, and by running this again. The refund itself
+    was counted when it was issued; its parts say what the gateway did."""
     parts = list(
         RefundTender.objects.filter(refund_id=refund_pk, status=RefundStatus.PENDING, out_refund_no__isnull=False)
         .select_related("tender", "refund")
@@ -298,21 +298,10 @@ def refund_parts_send(*, refund_pk: int) -> list[RefundTender]:
                 elif answer.status == GatewayRefundStatus.FAILED:
                     status, message = RefundStatus.FAILED, answer.error_message or answer.error_code
         if status != RefundStatus.PENDING:
-            with transaction.atomic():
-                RefundTender.objects.filter(pk=part.pk, status=RefundStatus.PENDING).update(
-                    status=status, failure_message=message[:255]
-                )
-                _refund_status_update(refund_pk)
+            RefundTender.objects.filter(pk=part.pk, status=RefundStatus.PENDING).update(
+                status=status, failure_message=message[:255]
+            )
     return list(RefundTender.objects.filter(refund_id=refund_pk).order_by("id"))
-
-
-def _refund_status_update(refund_pk: int) -> None:
-    refund = Refund.objects.select_for_update().get(pk=refund_pk)
-    states = set(RefundTender.objects.filter(refund_id=refund_pk).values_list("status", flat=True))
-    if RefundStatus.PENDING in states:
-        return
-    refund.status = RefundStatus.FAILED if RefundStatus.FAILED in states else RefundStatus.SUCCEEDED
-    refund.save(update_fields=["status"])
 
 
 def gateway_refunds_sync(*, older_than_seconds: int = 60) -> int:

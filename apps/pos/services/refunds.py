@@ -12,8 +12,9 @@ leaves a wallet through loyalty's card refund, which applies the rule for prepai
 
 WeChat Pay and Alipay come last. Their parts are written pending, each with its own ``out_refund_no``, and
 sent to the gateway once the refund is committed (``gateway_tenders.refund_parts_send``, outside any
-transaction: payments reserves the amount on its payment row and asks the provider). The refund is
-``pending`` until every part is answered.
+transaction: payments reserves the amount on its payment row and asks the provider). The refund itself is
+decided and counted at once (the bill's refunded total, commission and stock follow it); each gateway part
+carries the gateway's outcome (pending, succeeded, or failed with its reason, for a person to settle).
 
 Everything happens in one transaction under the bill's lock: a refusal anywhere (a voided course card,
 a short points lot) leaves every ledger as it was. An idempotency key names each refund.
@@ -273,7 +274,7 @@ def bill_refund(
         bill=locked,
         amount=total,
         reason=reason,
-        status=RefundStatus.PENDING if to_gateway else RefundStatus.SUCCEEDED,
+        status=RefundStatus.SUCCEEDED,
         idempotency_key=key,
         created_by=acting_user if acting_user is not None and acting_user.pk else None,
     )
