@@ -409,6 +409,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "args": ["payments.reconcile_pending"],
     },
+    # The till's gateway refund parts still pending are sent again and recorded (POS-4).
+    "pos-gateway-refunds-sync": {
+        "task": "tenants.for_each_salon",
+        "schedule": 60.0,
+        "args": ["pos.gateway_refunds_sync"],
+    },
     # Waitlist offers past their time and entries of past dates close (SCH-9).
     "waitlist-expire": {
         "task": "tenants.for_each_salon",

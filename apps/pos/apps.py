@@ -20,3 +20,5 @@ class PosConfig(AppConfig):
         print_sources.register()
         # the client record's Bills section, merge movers and personal-data export (crm's registries)
         client_record.register()
+        # WeChat Pay / Alipay tenders settled by the gateways, and the gateway refunds' periodic task
+        from apps.pos import receivers_gateway, tasks_gateway  # noqa: F401

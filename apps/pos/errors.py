@@ -58,6 +58,12 @@ class PosError(Enum):
     TENDER_INVALID_METHOD = "tender_invalid_method"
     TENDER_NOT_ENABLED = "tender_not_enabled"
     TENDER_NOT_CONNECTED = "tender_not_connected"
+    GATEWAY_ONE_PER_PAYMENT = "gateway_one_per_payment"
+    GATEWAY_CODE_REQUIRED = "gateway_code_required"
+    GATEWAY_CODE_INVALID = "gateway_code_invalid"
+    GATEWAY_ACCOUNT_NOT_READY = "gateway_account_not_ready"
+    GATEWAY_PAYMENT_IN_PROGRESS = "gateway_payment_in_progress"
+    GATEWAY_PAYMENT_FAILED = "gateway_payment_failed"
     TENDER_INVALID_AMOUNT = "tender_invalid_amount"
     TENDERS_DO_NOT_SUM = "tenders_do_not_sum"
     CASH_TENDERED_SHORT = "cash_tendered_short"
@@ -174,6 +180,12 @@ MESSAGES: dict[PosError, Promise] = {
     PosError.TENDER_INVALID_METHOD: _("Choose cash, WeChat Pay, Alipay, stored value, points or a course card."),
     PosError.TENDER_NOT_ENABLED: _("This salon does not take this kind of payment."),
     PosError.TENDER_NOT_CONNECTED: _("This payment gateway is not connected to the till yet."),
+    PosError.GATEWAY_ONE_PER_PAYMENT: _("Take one WeChat Pay or Alipay payment at a time."),
+    PosError.GATEWAY_CODE_REQUIRED: _("Scan the client's payment code, or show a QR code to scan."),
+    PosError.GATEWAY_CODE_INVALID: _("This is not a valid payment code: scan it again."),
+    PosError.GATEWAY_ACCOUNT_NOT_READY: _("The salon's merchant account for this gateway is not set up or is off."),
+    PosError.GATEWAY_PAYMENT_IN_PROGRESS: _("A WeChat Pay or Alipay payment of this bill is waiting for the client."),
+    PosError.GATEWAY_PAYMENT_FAILED: _("The payment did not go through."),
     PosError.TENDER_INVALID_AMOUNT: _("Each payment needs an amount of more than ¥0.00."),
     PosError.TENDERS_DO_NOT_SUM: _("The payments do not add up to the amount due."),
     PosError.CASH_TENDERED_SHORT: _("The cash handed over is less than the amount it pays."),
@@ -315,6 +327,10 @@ FIELDS: dict[PosError, str] = {
     PosError.TENDER_INVALID_METHOD: "payments",
     PosError.TENDER_NOT_ENABLED: "payments",
     PosError.TENDER_NOT_CONNECTED: "payments",
+    PosError.GATEWAY_ONE_PER_PAYMENT: "payments",
+    PosError.GATEWAY_CODE_REQUIRED: "auth_code",
+    PosError.GATEWAY_CODE_INVALID: "auth_code",
+    PosError.GATEWAY_ACCOUNT_NOT_READY: "payments",
     PosError.TENDER_INVALID_AMOUNT: "payments",
     PosError.CASH_TENDERED_SHORT: "payments",
     PosError.TENDER_NEEDS_CLIENT: "payments",
@@ -360,6 +376,7 @@ STATUSES: dict[PosError, int] = {
     PosError.VOID_HAS_PAYMENTS: 409,
     PosError.REFUND_NOT_PAID: 409,
     PosError.TENDER_NOT_PENDING: 409,
+    PosError.GATEWAY_PAYMENT_IN_PROGRESS: 409,
 }
 
 

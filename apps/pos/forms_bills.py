@@ -180,6 +180,13 @@ class PayForm(forms.Form):
             )
             self.fields[f"code_{n}"] = forms.CharField(label=_("Client's code"), required=False, max_length=12)
 
+        self.fields["auth_code"] = forms.CharField(
+            label=_("Payment code (scan the client's phone)"),
+            required=False,
+            max_length=40,
+            widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        )
+
     def rows(self) -> list[list[forms.BoundField]]:
         names = ("method", "amount", "tendered", "points", "course_card", "line", "code")
         return [[self[f"{name}_{n}"] for name in names] for n in range(1, PAY_ROWS + 1)]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from apps.pos.views import bills as views
+from apps.pos.views import gateway_tenders
 
 urlpatterns = [
     path("", views.bill_list, name="bill_list"),
@@ -20,4 +21,19 @@ urlpatterns = [
     path("bills/<int:pk>/pay/preview/", views.pay_preview, name="bill_pay_preview"),
     path("bills/<int:pk>/refund/", views.bill_refund, name="bill_refund"),
     path("settings/", views.settings_page, name="settings"),
+    path(
+        "bills/<int:pk>/gateway/<int:tender_pk>/",
+        gateway_tenders.gateway_status,
+        name="bill_gateway_status",
+    ),
+    path(
+        "bills/<int:pk>/gateway/<int:tender_pk>/refresh/",
+        gateway_tenders.gateway_refresh,
+        name="bill_gateway_refresh",
+    ),
+    path(
+        "bills/<int:pk>/gateway/<int:tender_pk>/cancel/",
+        gateway_tenders.gateway_cancel,
+        name="bill_gateway_cancel",
+    ),
 ]

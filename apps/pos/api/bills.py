@@ -30,6 +30,7 @@ from apps.loyalty.api.wallets import wallet_body
 from apps.loyalty.models import Coupon, CourseCard
 from apps.loyalty.services._common import Verification, redemption_code_check
 from apps.pos import selectors_bills as selectors
+from apps.pos.api.gateway_tenders import gateway_pay_response
 from apps.pos.models import (
     Bill,
     BillCoupon,
@@ -104,6 +105,7 @@ def _tender_body(tender: Tender) -> dict[str, Any]:
         "course_card": tender.course_card_id,
         "line": tender.bill_line_id,
         "refunded_amount": tender.refunded_amount,
+        "failure_message": tender.failure_message,
     }
 
 
@@ -394,6 +396,12 @@ class OrderPaymentInput(serializers.Serializer):
     override_reason = serializers.CharField(
         required=False, allow_blank=True, max_length=200, help_text="A manager skips the code (audited)"
     )
+    auth_code = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="WeChat Pay / Alipay: the client's payment code"
+    )
+    qr = serializers.BooleanField(
+        required=False, default=False, help_text="WeChat Pay / Alipay: show a QR code for the client to scan"
+    )
 
 
 class OrderPayInput(serializers.Serializer):
@@ -597,6 +605,8 @@ class OrderPayView(GenericAPIView):
         data = OrderPayInput(data=request.data)
         data.is_valid(raise_exception=True)
         payments = data.validated_data["payments"]
+        if any(p["method"] in checkout.GATEWAYS for p in payments):
+            return gateway_pay_response(request, pk, payments)
         if any(p.get("code") or p.get("line") for p in payments):
             bill = get_object_or_404(Bill.objects.select_related("client"), pk=pk)
         else:

@@ -11,9 +11,10 @@ When the succeeded tenders reach the total the bill is complete, once (``bill_co
 redeemed, points earned, top-ups credited, course cards issued, the lines recorded in the clients'
 histories (tiers evaluated once per client), the referral reward, and the ``bill_paid`` signal.
 
-WeChat Pay and Alipay come from the payment gateways. Until they are connected those tenders are refused
-(not enabled, or not connected). Then a gateway tender is written pending and ``bill_tender_settle`` (the
-receiver of the gateway's "paid" notice) settles it and completes the bill when it is the last one due.
+WeChat Pay and Alipay come from the payment gateways, asked outside any transaction: ``bill_pay`` refuses
+them and ``services.gateway_tenders.bill_pay_gateway`` takes them. A gateway tender is written pending and
+``bill_tender_settle`` (also the receiver of the gateway's "paid" notice) settles it and completes the bill
+when it is the last one due.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 
@@ -132,7 +134,16 @@ def _locked_for_payment(pk: int) -> tuple[Bill, dict[str, bool], int]:
         bill = bills.get(pk=pk)
         flags = str(getattr(bill, "pos_flags", ""))
     accepts = {str(method): flag == "1" for method, flag in zip(_ACCEPTS, flags, strict=True)}
-    return bill, accepts, int(getattr(bill, "pos_pending", 0) or 0)
+    pending = int(getattr(bill, "pos_pending", 0) or 0)
+    if accepts.get(TenderMethod.WECHAT) or accepts.get(TenderMethod.ALIPAY):
+        # Read again after the lock. A subquery of the locking statement keeps that statement's snapshot,
+        # so a gateway tender committed by a concurrent payment while this one waited for the lock would
+        # not be in it, and a cash payment could settle a bill a gateway was charging at the same time.
+        # Only a salon that takes a gateway can have such a tender, so the others keep one statement.
+        pending = int(
+            Tender.objects.filter(bill_id=pk, status=TenderStatus.PENDING).aggregate(total=Sum("amount"))["total"] or 0
+        )
+    return bill, accepts, pending
 
 
 # --- checking a payment ---------------------------------------------------------------------------------
@@ -289,7 +300,8 @@ def bill_pay(
                 message=_not_enabled(request.method),
             )
         if request.method in GATEWAYS:
-            # The payment gateways are not connected to the till yet: see docs/till.md, "Gateway tenders".
+            # A gateway is asked outside any transaction: services/gateway_tenders.bill_pay_gateway takes
+            # these (docs/till.md, "Gateway tenders").
             raise pos_error(PosError.TENDER_NOT_CONNECTED)
     lines = bill_lines(locked)
     if not lines:

@@ -10,6 +10,12 @@ of its sessions were used, the coupons come back to the client once the whole bi
 clients' histories get the refund as negative lines. Top-ups are not refunded from the bill: stored value
 leaves a wallet through loyalty's card refund, which applies the rule for prepaid cards.
 
+WeChat Pay and Alipay come last. Their parts are written pending, each with its own ``out_refund_no``, and
+sent to the gateway once the refund is committed (``gateway_tenders.refund_parts_send``, outside any
+transaction: payments reserves the amount on its payment row and asks the provider). The refund itself is
+decided and counted at once (the bill's refunded total, commission and stock follow it); each gateway part
+carries the gateway's outcome (pending, succeeded, or failed with its reason, for a person to settle).
+
 Everything happens in one transaction under the bill's lock: a refusal anywhere (a voided course card,
 a short points lot) leaves every ledger as it was. An idempotency key names each refund.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Sum
@@ -49,6 +56,8 @@ from apps.pos.models import (
     TenderStatus,
 )
 from apps.pos.services.bills import bill_locked, key_checked, require, text, whole
+from apps.pos.services.checkout import GATEWAYS
+from apps.pos.services.gateway_tenders import refund_parts_send
 from apps.pos.signals import bill_refunded
 
 # Where money goes back after the sessions of the refunded units, in this order.
@@ -186,9 +195,8 @@ def _give_back(bill: Bill, refund: Refund, tender: Tender, amount: int, acting_u
     elif tender.method == TenderMethod.COURSE_CARD:
         session = CourseRedemption.objects.get(idempotency_key=_ledger_key(tender))
         course_session_reverse(redemption=session, idempotency_key=key, acting_user=acting_user, reference=reference)
-    elif tender.method in (TenderMethod.WECHAT, TenderMethod.ALIPAY):
-        # The gateways' refund calls come with the payment gateways (docs/till.md, "Gateway tenders").
-        raise pos_error(PosError.TENDER_NOT_CONNECTED)
+    # WeChat Pay / Alipay: the part is written pending and sent to the gateway once the refund is committed
+    # (``gateway_tenders.refund_parts_send``): payments reserves and calls the provider in its own transaction.
     # Cash: the refund is the record of the money paid out of the till.
 
 
@@ -260,6 +268,8 @@ def bill_refund(
             if used:
                 raise pos_error(PosError.REFUND_COURSE_CARD_USED)
 
+    by_tender = {t.pk: t for t in tenders}
+    to_gateway = [pk for pk in parts if by_tender[pk].method in GATEWAYS]
     refund = Refund.objects.create(
         bill=locked,
         amount=total,
@@ -274,13 +284,20 @@ def bill_refund(
             for pk, (quantity, part) in line_amounts.items()
         ]
     )
-    by_tender = {t.pk: t for t in tenders}
     refund_tenders = RefundTender.objects.bulk_create(
         [
-            RefundTender(refund=refund, tender=by_tender[pk], amount=part, status=RefundStatus.SUCCEEDED)
+            RefundTender(
+                refund=refund,
+                tender=by_tender[pk],
+                amount=part,
+                status=RefundStatus.PENDING if pk in to_gateway else RefundStatus.SUCCEEDED,
+                out_refund_no=f"refund{refund.pk}t{pk}" if pk in to_gateway else None,
+            )
             for pk, part in parts.items()
         ]
     )
+    if to_gateway:
+        transaction.on_commit(partial(refund_parts_send, refund_pk=refund.pk))
     for pk, part in parts.items():
         _give_back(locked, refund, by_tender[pk], part, acting_user)
         by_tender[pk].refunded_amount += part

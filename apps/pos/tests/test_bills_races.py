@@ -111,3 +111,72 @@ def test_bills_opened_at_once_get_distinct_numbers(race_salon):
     assert all(isinstance(o, Bill) for o in outcomes), outcomes
     numbers = sorted(o.number.split("-")[1] for o in outcomes)
     assert numbers == [f"{n:04d}" for n in range(1, 9)]
+
+
+def test_a_cash_payment_that_waited_for_the_lock_sees_a_gateway_tender_committed_meanwhile(race_salon):
+    # given a walk-in's bill of ¥298 at a salon that takes WeChat Pay
+    import threading
+    import time
+
+    from django.db import connections, transaction
+    from django.utils import translation
+
+    from apps.pos.models import TenderStatus
+    from apps.pos.services.till_settings import pos_settings_update
+    from apps.pos.tests.bills_support import walk_in_bill
+
+    with schema_context(race_salon):
+        till = till_make()
+        pos_settings_update(acting_user=till.owner, accepts_wechat=True)
+        bill = walk_in_bill(till)
+        services.bill_line_add(bill=bill, item=till.facial, staff=one(till.li), acting_user=till.desk)
+        bill.refresh_from_db()
+    locked, released = threading.Event(), threading.Event()
+
+    def gateway_step_one() -> None:
+        # what a WeChat payment's first step does: under the bill's lock, write its tender pending, commit
+        try:
+            with schema_context(race_salon), transaction.atomic():
+                Bill.objects.select_for_update().get(pk=bill.pk)
+                locked.set()
+                released.wait(10)
+                Tender.objects.create(
+                    bill_id=bill.pk,
+                    method="wechat",
+                    amount=bill.total,
+                    status=TenderStatus.PENDING,
+                    out_trade_no="race-wx-1",
+                    idempotency_key=f"{bill.pk}:race:wx",
+                )
+        finally:
+            connections.close_all()
+
+    outcome: list[Any] = []
+
+    def cash_payment() -> None:
+        try:
+            with schema_context(race_salon), translation.override("en"):
+                outcome.append(
+                    bill_pay(bill=bill, tenders=[cash(bill.total)], idempotency_key="cash-1", acting_user=till.desk)
+                )
+        except Exception as exc:  # asserted below
+            outcome.append(exc)
+        finally:
+            connections.close_all()
+
+    # when the cash payment starts while the gateway holds the lock, and the gateway commits its tender
+    gateway = threading.Thread(target=gateway_step_one)
+    gateway.start()
+    assert locked.wait(10)
+    payer = threading.Thread(target=cash_payment)
+    payer.start()
+    time.sleep(0.5)  # the cash payment is now waiting for the bill's lock
+    released.set()
+    gateway.join(10)
+    payer.join(10)
+
+    # then the cash payment saw the pending WeChat tender and was refused; the bill is not paid twice
+    assert len(outcome) == 1 and isinstance(outcome[0], ServiceError), outcome
+    with schema_context(race_salon):
+        assert Bill.objects.get(pk=bill.pk).paid_total == 0
+        assert not Tender.objects.filter(bill=bill, method="cash").exists()

@@ -41,6 +41,7 @@ from apps.pos.forms_bills import (
 from apps.pos.models import Bill, BillLine, BillStatus, TenderMethod
 from apps.pos.services import bill_coupons, checkout, refunds, till_settings, top_ups
 from apps.pos.services import bills as services
+from apps.pos.views import gateway_tenders
 from apps.scheduling.models import Appointment
 
 till_page = staff_permission_required("take_payments")
@@ -196,6 +197,7 @@ def bill_context(request: HttpRequest, pk: int, **forms: Any) -> dict[str, Any]:
         )
         context["has_cards"] = bool(bill.client_id) and context["pay_form"].fields["course_card_1"].queryset.exists()
         context["pay_key"] = uuid.uuid4().hex
+        context.update(gateway_tenders.pending_context(bill))
         context["notes_form"] = forms.get("notes_form") or NotesForm(initial={"notes": bill.notes})
         context["void_form"] = forms.get("void_form") or ReasonForm()
     elif bill.status == BillStatus.PAID:
@@ -404,6 +406,16 @@ def bill_pay(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         key = (request.POST.get("idempotency_key") or "").strip() or uuid.uuid4().hex
         try:
+            if any(row["method"] in checkout.GATEWAYS for row in form.tenders()):
+                answer = gateway_tenders.gateway_pay(
+                    request,
+                    bill,
+                    _tender_requests(bill, form.tenders()),
+                    key=key[:60],
+                    auth_code=form.cleaned_data.get("auth_code") or "",
+                )
+                if answer is not None:
+                    return answer
             payment = checkout.bill_pay(
                 bill=bill,
                 tenders=_tender_requests(bill, form.tenders()),

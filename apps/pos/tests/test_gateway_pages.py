@@ -1,0 +1,102 @@
+"""WeChat Pay and Alipay on the bill screen, against the fake WeChat Pay: the payment-code input and the
+"Show QR" button in the pay panel, the waiting panel with its QR code (SVG drawn on the server) polled
+every 2 s, and cancelling; refusals shown on the page, translated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django_tenants.utils import schema_context
+
+from apps.payments.testing.server import FAILURE, Scenario
+from apps.pos.models import Bill, Tender
+from apps.pos.tests.bills_support import till_make
+from apps.pos.tests.gateway_support import CODES, connect, facial_bill, takes_gateways
+from tests.fixtures import logged_in_client
+
+TOTAL = 26820
+
+
+@pytest.fixture
+def setup(alpha, fake_wechat, payment_key_pairs):
+    with schema_context(alpha.schema):
+        till = till_make()
+        takes_gateways(till)
+        connect("wechat", fake_wechat, payment_key_pairs)
+        bill = facial_bill(till)
+    return {"alpha": alpha, "bill": bill, "fake": fake_wechat, "desk": logged_in_client(alpha, till.desk.username)}
+
+
+def _post_pay(setup: dict[str, Any], **extra: str) -> Any:
+    url = f"/till/bills/{setup['bill'].pk}/pay/"
+    body = {"idempotency_key": "page-1", "method_1": "wechat", "amount_1": "268.20", **extra}
+    return setup["desk"].post(url, body)
+
+
+def test_the_pay_panel_offers_a_labelled_payment_code_input_and_a_show_qr_button(setup):
+    page = setup["desk"].get(f"/till/bills/{setup['bill'].pk}/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<label for="id_auth_code">Payment code (scan the client&#x27;s phone)</label>' in html
+    assert '<button type="submit" name="show_qr" value="1">Show QR</button>' in html
+
+
+def test_a_scanned_payment_code_pays_the_bill(setup):
+    response = _post_pay(setup, auth_code=CODES["wechat"])
+
+    assert response.status_code == 302
+    with schema_context(setup["alpha"].schema):
+        bill = Bill.objects.get(pk=setup["bill"].pk)
+        tender = Tender.objects.get(bill=bill)
+        assert (bill.status, bill.paid_total, tender.status) == ("paid", TOTAL, "succeeded")
+    assert setup["fake"].ledger.charges(tender.out_trade_no) == 1
+    page = setup["desk"].get(response["Location"])
+    assert "Paid." in page.content.decode()
+
+
+def test_a_refused_code_is_shown_and_the_bill_stays_due(setup):
+    setup["fake"].scenario(CODES["wechat"], Scenario(kind=FAILURE, error_message="付款码已过期"))
+
+    response = _post_pay(setup, auth_code=CODES["wechat"])
+
+    page = setup["desk"].get(response["Location"])
+    assert "The payment did not go through: 付款码已过期" in page.content.decode()
+    with schema_context(setup["alpha"].schema):
+        assert Bill.objects.get(pk=setup["bill"].pk).paid_total == 0
+
+
+def test_an_invalid_code_is_shown_on_the_form_and_nothing_changes(setup):
+    response = _post_pay(setup, auth_code="12345")
+
+    assert response.status_code == 400
+    assert "This is not a valid payment code: scan it again." in response.content.decode()
+    with schema_context(setup["alpha"].schema):
+        assert not Tender.objects.filter(bill=setup["bill"]).exists()
+    assert setup["fake"].ledger.calls == []
+
+
+def test_show_qr_draws_the_code_polls_and_can_be_cancelled(setup):
+    response = _post_pay(setup, show_qr="1")
+
+    page = setup["desk"].get(response["Location"]).content.decode()
+    with schema_context(setup["alpha"].schema):
+        tender = Tender.objects.get(bill=setup["bill"])
+    status_url = f"/till/bills/{setup['bill'].pk}/gateway/{tender.pk}/"
+    assert "<svg" in page and "QR code to pay" in page
+    assert f'hx-get="{status_url}" hx-trigger="every 2s"' in page
+    assert "Waiting for the client to pay ¥268.20 by WeChat Pay" in page
+    assert setup["desk"].get(status_url).status_code == 200
+
+    cancelled = setup["desk"].post(f"{status_url}cancel/")
+
+    assert cancelled.status_code == 302
+    with schema_context(setup["alpha"].schema):
+        tender.refresh_from_db()
+        assert tender.status == "failed"
+    done = setup["desk"].get(status_url)
+    assert (done.status_code, done["HX-Redirect"]) == (204, f"/till/bills/{setup['bill'].pk}/")
+    after = setup["desk"].get(cancelled["Location"]).content.decode()
+    assert "The WeChat Pay / Alipay payment is cancelled." in after
+    assert 'name="show_qr"' in after
