@@ -28,7 +28,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import dbutil, machine
+from bench import dbutil, machine, throughput
+from bench.throughput import Scenario, broker_url, ms
 
 SUBDOMAIN = "checkout-bench"
 TARGET_PER_SECOND = 50
@@ -41,24 +42,6 @@ BEGIN = (
     "everything down to END is overwritten -->"
 )
 END = "<!-- END GENERATED checkout throughput -->"
-
-
-@dataclass
-class Scenario:
-    label: str
-    workers: int
-    checkouts: int = 0
-    seconds: float = math.nan
-    latencies_ms: list[float] = field(default_factory=list)
-    status_codes: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def per_second(self) -> float:
-        return self.checkouts / self.seconds if self.seconds else math.nan
-
-    def percentile(self, share: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else math.nan
 
 
 @dataclass
@@ -202,80 +185,24 @@ def body(total: int) -> dict[str, Any]:
 # --- timing ---------------------------------------------------------------------------------------------
 
 
+def _pay_one(post: Any, bill: tuple[int, int]) -> int:
+    bill_id, total = bill
+    response = post(
+        f"/api/v1/orders/{bill_id}/pay/",
+        body(total),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=f"bench-{bill_id}",
+    )
+    return int(response.status_code)
+
+
 def _pay_all(bills: list[tuple[int, int]], token: str, host: str) -> tuple[list[float], dict[int, int]]:
-    from django.test import Client as HttpClient
-
-    post = HttpClient(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Bearer {token}").post
-    latencies: list[float] = []
-    codes: dict[int, int] = {}
-    clock = time.perf_counter
-    previous = clock()
-    for bill_id, total in bills:
-        response = post(
-            f"/api/v1/orders/{bill_id}/pay/",
-            body(total),
-            content_type="application/json",
-            HTTP_IDEMPOTENCY_KEY=f"bench-{bill_id}",
-        )
-        now = clock()
-        latencies.append((now - previous) * 1000)
-        previous = now
-        codes[response.status_code] = codes.get(response.status_code, 0) + 1
-    return latencies, codes
-
-
-def _worker(bills: list[tuple[int, int]], token: str, host: str, barrier: Any, out: Any) -> None:
-    from django.db import connections
-
-    connections.close_all()  # the parent closed its own before forking; this one opens a fresh connection
-    # The broker connection too (see bench.scheduling_booking): a forked child must not share the parent's.
-    from celery import current_app
-    from kombu.transport.sqlalchemy import Channel
-
-    current_app._pool = None
-    current_app.amqp._producer_pool = None
-    for engine, _session in Channel._engines.values():
-        engine.dispose(close=False)
-    Channel._engines.clear()
-    _pay_all(bills[:5], token, host)  # warm-up of this process
-    barrier.wait()
-    out.put(_pay_all(bills[5:], token, host))
-    connections.close_all()
+    return throughput.send_all(bills, _pay_one, token, host)
 
 
 def timed(scenario: Scenario, bills: list[tuple[int, int]], token: str, host: str) -> Scenario:
-    """Pay ``bills``: in this process for one worker; else split among forked worker processes (each its own
-    connection, as web workers behind a server), timed from a common start to the last answer."""
-    if scenario.workers == 1:
-        started = time.perf_counter()
-        scenario.latencies_ms, scenario.status_codes = _pay_all(bills, token, host)
-        scenario.seconds = time.perf_counter() - started
-        scenario.checkouts = len(bills)
-        return scenario
-    import multiprocessing
-
-    from django.db import connections
-
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(scenario.workers + 1)
-    out = context.Queue()
-    connections.close_all()
-    shares = [bills[i :: scenario.workers] for i in range(scenario.workers)]
-    processes = [context.Process(target=_worker, args=(share, token, host, barrier, out)) for share in shares]
-    for process in processes:
-        process.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for _ in processes:
-        latencies, codes = out.get()
-        scenario.latencies_ms += latencies
-        for code, n in codes.items():
-            scenario.status_codes[code] = scenario.status_codes.get(code, 0) + n
-    scenario.seconds = time.perf_counter() - started
-    for process in processes:
-        process.join()
-    scenario.checkouts = sum(len(share) - 5 for share in shares)
-    return scenario
+    """Pay ``bills`` in this process or split among forked workers (``bench.throughput.timed``)."""
+    return throughput.timed(scenario, bills, _pay_one, token, host)
 
 
 def checkout_all(run: CheckoutRun, data: dict[str, Any], count: int, token: str, host: str, workers: int) -> None:
@@ -347,10 +274,6 @@ def checkout_all(run: CheckoutRun, data: dict[str, Any], count: int, token: str,
 # --- report ---------------------------------------------------------------------------------------------
 
 
-def _ms(value: float) -> str:
-    return f"{value:.1f} ms"
-
-
 def generated_section(run: CheckoutRun) -> str:
     m = run.machine
     most = max(run.queries) if run.queries else 0
@@ -375,9 +298,9 @@ def generated_section(run: CheckoutRun) -> str:
         "| scenario | checkouts | per second | target | ratio | median | p95 | answers |",
         "|---|---|---|---|---|---|---|---|",
         *[
-            f"| {sc.label} | {sc.checkouts:,} | {sc.per_second:,.1f} | ≥ {TARGET_PER_SECOND} | "
-            f"{sc.per_second / TARGET_PER_SECOND:.2f}× | {_ms(statistics.median(sc.latencies_ms))} | "
-            f"{_ms(sc.percentile(0.95))} | {', '.join(f'{c} × {n:,}' for c, n in sorted(sc.status_codes.items()))} |"
+            f"| {sc.label} | {sc.count:,} | {sc.per_second:,.1f} | ≥ {TARGET_PER_SECOND} | "
+            f"{sc.per_second / TARGET_PER_SECOND:.2f}× | {ms(statistics.median(sc.latencies_ms))} | "
+            f"{ms(sc.percentile(0.95))} | {', '.join(f'{c} × {n:,}' for c, n in sorted(sc.status_codes.items()))} |"
             for sc in run.scenarios
         ],
         "",
@@ -422,9 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["DATABASE_URL"] = dbutil.url_with_database(server_url, args.database)
         # The receipt work a paid bill queues goes to Redis when it answers, as deployed (see
         # bench.scheduling_booking --broker); else to the default broker on the database.
-        from bench.scheduling_booking import _broker_url
-
-        broker = _broker_url(args.broker)
+        broker = broker_url(args.broker)
         if broker:
             os.environ["CELERY_BROKER_URL"] = broker
         else:
@@ -461,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         run.load_end = machine.load_average()
         first = run.scenarios[0]
         print(
-            f"checkout: {first.checkouts:,} in {first.seconds:.2f} s = {first.per_second:,.1f}/s in one process, "
+            f"checkout: {first.count:,} in {first.seconds:.2f} s = {first.per_second:,.1f}/s in one process, "
             f"{run.scenarios[1].per_second:,.1f}/s with {args.workers} workers; SQL statements per checkout "
             f"{min(run.queries)}–{max(run.queries)} (+ {max(run.search_path_sets)} SET search_path)",
             flush=True,

@@ -21,7 +21,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import dbutil, machine
+from bench import dbutil, machine, throughput
+from bench.throughput import Scenario, broker_label, broker_url, ms
 
 SUBDOMAIN = "booking-bench"
 TARGET_PER_SECOND = 100
@@ -66,27 +67,6 @@ class BookingRun:
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else math.nan
-
-
-def _broker_url(choice: str) -> str:
-    """The broker URL to use, or "" for the default (kombu's SQLAlchemy transport on the database)."""
-    if choice == "sql":
-        return ""
-    if choice != "auto":
-        return choice
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return "redis://127.0.0.1:6379/15"
-    except OSError:
-        return ""
-
-
-def _broker_label(url: str) -> str:
-    if not url:
-        return "the default broker (kombu's SQLAlchemy transport on the same PostgreSQL)"
-    return f"`{url.split('://')[0]}` ({url.split('@')[-1]})"
 
 
 def log(message: str) -> None:
@@ -236,39 +216,12 @@ def requests_for(data: dict[str, Any], count: int, *, offset_days: int) -> list[
     return bodies
 
 
-@dataclass
-class Scenario:
-    label: str
-    workers: int
-    bookings: int = 0
-    seconds: float = math.nan
-    latencies_ms: list[float] = field(default_factory=list)
-    status_codes: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def per_second(self) -> float:
-        return self.bookings / self.seconds if self.seconds else math.nan
-
-    def percentile(self, share: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else math.nan
+def _post_one(post: Any, body: dict[str, Any]) -> int:
+    return int(post("/api/v1/appointments/", body, content_type="application/json").status_code)
 
 
 def _post_all(bodies: list[dict[str, Any]], token: str, host: str) -> tuple[list[float], dict[int, int]]:
-    from django.test import Client as HttpClient
-
-    post = HttpClient(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Bearer {token}").post
-    latencies: list[float] = []
-    codes: dict[int, int] = {}
-    clock = time.perf_counter
-    previous = clock()
-    for body in bodies:
-        response = post("/api/v1/appointments/", body, content_type="application/json")
-        now = clock()
-        latencies.append((now - previous) * 1000)
-        previous = now
-        codes[response.status_code] = codes.get(response.status_code, 0) + 1
-    return latencies, codes
+    return throughput.send_all(bodies, _post_one, token, host)
 
 
 def _backend_cpu_seconds() -> float:
@@ -300,60 +253,8 @@ def _cpu_per_booking(bodies: list[dict[str, Any]], token: str, host: str) -> tup
     return (python_after - python_before) * 1000 / n, (backend_after - backend_before) * 1000 / n
 
 
-def _worker(bodies: list[dict[str, Any]], token: str, host: str, barrier: Any, out: Any) -> None:
-    from django.db import connections
-
-    connections.close_all()  # the parent closed its own before forking; this one opens a fresh connection
-    # The broker connection too: kombu's SQLAlchemy transport caches its engine per process, and a forked
-    # child sharing the parent's socket would interleave the two processes' statements.
-    from celery import current_app
-    from kombu.transport.sqlalchemy import Channel
-
-    # Dropped, not closed: closing would close the parent's connections; this process opens its own.
-    current_app._pool = None
-    current_app.amqp._producer_pool = None
-    for engine, _session in Channel._engines.values():
-        engine.dispose(close=False)
-    Channel._engines.clear()
-    _post_all(bodies[:5], token, host)  # warm-up of this process (its connection, statement paths)
-    barrier.wait()
-    out.put(_post_all(bodies[5:], token, host))
-    connections.close_all()
-
-
 def timed(scenario: Scenario, bodies: list[dict[str, Any]], token: str, host: str) -> Scenario:
-    """Post ``bodies``: in this process for one worker; else split among forked worker processes (each its
-    own connection, as web workers behind a server), timed from a common start to the last answer."""
-    if scenario.workers == 1:
-        started = time.perf_counter()
-        scenario.latencies_ms, scenario.status_codes = _post_all(bodies, token, host)
-        scenario.seconds = time.perf_counter() - started
-        scenario.bookings = len(bodies)
-        return scenario
-    import multiprocessing
-
-    from django.db import connections
-
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(scenario.workers + 1)
-    out = context.Queue()
-    connections.close_all()
-    shares = [bodies[i :: scenario.workers] for i in range(scenario.workers)]
-    processes = [context.Process(target=_worker, args=(share, token, host, barrier, out)) for share in shares]
-    for process in processes:
-        process.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for _ in processes:
-        latencies, codes = out.get()
-        scenario.latencies_ms += latencies
-        for code, n in codes.items():
-            scenario.status_codes[code] = scenario.status_codes.get(code, 0) + n
-    scenario.seconds = time.perf_counter() - started
-    for process in processes:
-        process.join()
-    scenario.bookings = sum(len(share) - 5 for share in shares)
-    return scenario
+    return throughput.timed(scenario, bodies, _post_one, token, host)
 
 
 def book_all(run: BookingRun, data: dict[str, Any], count: int, token: str, host: str, workers: int) -> None:
@@ -418,7 +319,7 @@ def book_all(run: BookingRun, data: dict[str, Any], count: int, token: str, host
         settings.TENANT_LIMIT_SET_CALLS = True
     first = run.scenarios[0]
     run.bookings, run.seconds, run.latencies_ms, run.status_codes = (
-        first.bookings,
+        first.count,
         first.seconds,
         first.latencies_ms,
         first.status_codes,
@@ -441,10 +342,6 @@ def book_all(run: BookingRun, data: dict[str, Any], count: int, token: str, host
             print(i, sql[:230], flush=True)
 
 
-def _ms(value: float) -> str:
-    return f"{value:.1f} ms"
-
-
 def generated_section(run: BookingRun) -> str:
     m = run.machine
     lines = [
@@ -464,13 +361,13 @@ def generated_section(run: BookingRun) -> str:
         "| scenario | bookings | per second | target | ratio | median | p95 | answers |",
         "|---|---|---|---|---|---|---|---|",
         *[
-            f"| {sc.label} | {sc.bookings:,} | {sc.per_second:,.0f} | ≥ {TARGET_PER_SECOND} | "
-            f"{sc.per_second / TARGET_PER_SECOND:.2f}× | {_ms(statistics.median(sc.latencies_ms))} | "
-            f"{_ms(sc.percentile(0.95))} | {', '.join(f'{c} × {n:,}' for c, n in sorted(sc.status_codes.items()))} |"
+            f"| {sc.label} | {sc.count:,} | {sc.per_second:,.0f} | ≥ {TARGET_PER_SECOND} | "
+            f"{sc.per_second / TARGET_PER_SECOND:.2f}× | {ms(statistics.median(sc.latencies_ms))} | "
+            f"{ms(sc.percentile(0.95))} | {', '.join(f'{c} × {n:,}' for c, n in sorted(sc.status_codes.items()))} |"
             for sc in run.scenarios
         ],
         "",
-        f"* Booking messages are queued on {_broker_label(run.broker)} (one task per booking, no worker running)",
+        f"* Booking messages are queued on {broker_label(run.broker)} (one task per booking, no worker running)",
         "",
         f"SQL statements per booking: {min(run.queries)}–{max(run.queries)}, plus {max(run.search_path_sets)} "
         "`SET search_path` (once per request: `TENANT_LIMIT_SET_CALLS`).",
@@ -515,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(BENCH_ENV)
         os.environ.update(bench_keys())
         os.environ["DATABASE_URL"] = dbutil.url_with_database(server_url, args.database)
-        run.broker = _broker_url(args.broker)
+        run.broker = broker_url(args.broker)
         if run.broker:
             os.environ["CELERY_BROKER_URL"] = run.broker
         else:
@@ -551,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         run.load_end = machine.load_average()
         print(
             f"booking: {run.bookings:,} bookings in {run.seconds:.2f} s = {run.per_second:,.0f}/s; "
-            f"median {_ms(statistics.median(run.latencies_ms))}, p95 {_ms(run.percentile(0.95))}; "
+            f"median {ms(statistics.median(run.latencies_ms))}, p95 {ms(run.percentile(0.95))}; "
             f"SQL statements per booking {min(run.queries)}–{max(run.queries)} "
             f"(+ {max(run.search_path_sets)} SET search_path); answers {run.status_codes}",
             flush=True,
