@@ -250,6 +250,19 @@ def _check_channel(
             raise scheduling_error(SchedulingError.SERVICE_NOT_BOOKABLE_ONLINE, field="service")
 
 
+def _timed(start: datetime.datetime, lines: Sequence[LineRequest]) -> list[_Planned]:
+    """The visit's lines one after another from ``start``, each starting when the one before is cleaned
+    up (its end plus the service's buffer)."""
+    planned: list[_Planned] = []
+    at = start
+    for request in lines:
+        end = at + datetime.timedelta(minutes=request.service.duration_minutes)
+        busy = end + datetime.timedelta(minutes=request.service.buffer_minutes)
+        planned.append(_Planned(request.service, request.staff, request.is_requested, at, end, busy))  # type: ignore[arg-type]
+        at = busy
+    return planned
+
+
 def _plan(
     *,
     client: Client,
@@ -302,14 +315,7 @@ def _plan(
     if profile is not None and profile.is_blocked:
         raise scheduling_error(SchedulingError.CLIENT_BLOCKED)
 
-    # The times of each line: one after another, the next starting when the one before is cleaned up.
-    planned: list[_Planned] = []
-    at = start
-    for request in lines:
-        end = at + datetime.timedelta(minutes=request.service.duration_minutes)
-        busy = end + datetime.timedelta(minutes=request.service.buffer_minutes)
-        planned.append(_Planned(request.service, request.staff, request.is_requested, at, end, busy))  # type: ignore[arg-type]
-        at = busy
+    planned = _timed(start, lines)
     visit_end = planned[-1].busy_until
 
     # Candidates: the named technician, or everyone with the skill (one query for all lines).
@@ -425,13 +431,7 @@ def _plan_fast(
     resource (order, id). None sends the caller to the detailed planner, which reads row by row and
     raises the precise error (the booking or place in the way), so a refusal costs more than a booking."""
     tz = salon_timezone()
-    planned: list[_Planned] = []
-    at = start
-    for request in lines:
-        end = at + datetime.timedelta(minutes=request.service.duration_minutes)
-        busy = end + datetime.timedelta(minutes=request.service.buffer_minutes)
-        planned.append(_Planned(request.service, request.staff, request.is_requested, at, end, busy))  # type: ignore[arg-type]
-        at = busy
+    planned = _timed(start, lines)
     visit_end = planned[-1].busy_until
     local_day = start.astimezone(tz).date()
     day_start = datetime.datetime.combine(local_day, datetime.time(), tzinfo=tz)
