@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core.db import salon_today
+from apps.core.db import joined_transaction, salon_today
 from apps.core.models import User
 from apps.core.services import audit_record
 from apps.crm.models import Client
@@ -169,51 +171,128 @@ def _spendable(wallet: Wallet, points: int, today: datetime.date) -> list[Points
 # --- earning --------------------------------------------------------------------------------------
 
 
-def points_multiplier(client: Client) -> Decimal:
-    """The points multiplier of the client's tier (1 without a tier or without benefits set)."""
-    if client.tier_id is None:
-        return Decimal(1)
-    found = TierBenefit.objects.filter(tier_id=client.tier_id).values_list("points_multiplier", flat=True).first()
-    return Decimal(1) if found is None else Decimal(found)
-
-
 def points_for_spend(amount_spent: int, *, points_per_yuan: int, multiplier: Decimal) -> int:
     """floor(yuan spent × points per yuan × multiplier), in whole numbers: the multiplier has two decimals."""
     hundredths = int(multiplier * 100)
     return amount_spent * points_per_yuan * hundredths // 10_000
 
 
-@transaction.atomic
+_SETTINGS = LoyaltySettings.objects.filter(id=1)
+
+
+def _locked_for_earning(client: Client) -> tuple[Wallet, int, int | None, Decimal]:
+    """The client's wallet, locked, with what earning needs read in the same statement: the salon's
+    points per yuan and validity in months (scalar subqueries on the one settings row) and the
+    multiplier of the client's tier. Opens the wallet or the settings row first when there is none."""
+    wallets_ = Wallet.objects.select_for_update(of=("self",)).annotate(
+        earn_rate=Subquery(_SETTINGS.values("points_per_yuan")),
+        earn_months=Subquery(_SETTINGS.values("points_validity_months")),
+    )
+    if client.tier_id is not None:
+        wallets_ = wallets_.annotate(
+            earn_multiplier=Subquery(TierBenefit.objects.filter(tier_id=client.tier_id).values("points_multiplier")[:1])
+        )
+    wallet = wallets_.filter(client=client).first()
+    if wallet is None or getattr(wallet, "earn_rate", None) is None:
+        wallets.wallet_for(client)
+        check.loyalty_settings()
+        wallet = wallets_.get(client=client)
+    multiplier = getattr(wallet, "earn_multiplier", None)
+    months = getattr(wallet, "earn_months")  # noqa: B009 - annotations the type checker does not see
+    return (
+        wallet,
+        getattr(wallet, "earn_rate"),  # noqa: B009
+        months or None,
+        Decimal(1) if multiplier is None else Decimal(multiplier),
+    )
+
+
+# One statement writes the entry (or finds its key taken: a replay), the lot and the wallet's balance;
+# the lot and the balance are written only when the entry was.
+_EARN = """
+WITH entry AS (
+    INSERT INTO loyalty_pointsentry (wallet_id, kind, points, balance_after, description, reference,
+        idempotency_key, actor_id, created_at)
+    VALUES (%(wallet)s, %(kind)s, %(points)s, %(after)s, '', %(reference)s, %(key)s, %(actor)s, %(now)s)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id
+), lot AS (
+    INSERT INTO loyalty_pointslot (wallet_id, entry_id, earned_on, expires_on, points, remaining)
+    SELECT %(wallet)s, entry.id, %(earned_on)s, %(expires_on)s, %(points)s, %(points)s FROM entry
+), balance AS (
+    UPDATE loyalty_wallet SET points = %(after)s, updated_at = %(now)s
+    WHERE id = %(wallet)s AND EXISTS (SELECT 1 FROM entry)
+)
+SELECT id FROM entry
+"""
+
+
 def points_earn_for_spend(
     *, client: Client, amount_spent: int, reference: str, idempotency_key: str, acting_user: User | None = None
 ) -> PointsEntry | None:
     """Points for a paid bill (the till calls this): the salon's points per yuan times the tier's
-    multiplier, rounded down; a lot that expires after the salon's validity. None when it comes to 0."""
+    multiplier, rounded down; a lot that expires after the salon's validity. None when it comes to 0.
+
+    This is on the till's checkout, so it takes two statements: the wallet locked with the settings and
+    the multiplier, then the entry, the lot and the balance in one (an insert-or-replay on the key). It
+    joins the caller's transaction without a savepoint (its one write is one statement)."""
+    with joined_transaction():
+        return _earn_for_spend(
+            client=client,
+            amount_spent=amount_spent,
+            reference=reference,
+            idempotency_key=idempotency_key,
+            acting_user=acting_user,
+        )
+
+
+def _earn_for_spend(
+    *, client: Client, amount_spent: int, reference: str, idempotency_key: str, acting_user: User | None
+) -> PointsEntry | None:
     amount_spent = check.amount_or_zero(amount_spent, field="amount_spent")
     key = check.key(idempotency_key)
     reference = check.text(reference, field="reference", model=PointsEntry)
     check.active_client(client)
-    settings_row = check.loyalty_settings()
-    wallet = wallets.wallet_locked(client)
-    replay = _replayed(key, wallet=wallet, kinds=(PointsEntryKind.EARN_SPEND,))
-    if replay is not None:
-        return replay
-    points = points_for_spend(
-        amount_spent, points_per_yuan=settings_row.points_per_yuan, multiplier=points_multiplier(client)
-    )
+    wallet, rate, months, multiplier = _locked_for_earning(client)
+    points = min(points_for_spend(amount_spent, points_per_yuan=rate, multiplier=multiplier), check.MAX_POINTS)
     if points <= 0:
-        return None
+        return _replayed(key, wallet=wallet, kinds=(PointsEntryKind.EARN_SPEND,))
     today = salon_today()
-    return _earn(
-        wallet,
+    actor = acting_user if acting_user is not None and acting_user.pk else None
+    entry = PointsEntry(
+        wallet=wallet,
         kind=PointsEntryKind.EARN_SPEND,
-        points=min(points, check.MAX_POINTS),
-        key=key,
-        earned_on=today,
-        expires_on=points_expiry(today, settings_row),
+        points=points,
+        balance_after=wallet.points + points,
         reference=reference,
-        acting_user=acting_user,
+        idempotency_key=key,
+        actor=actor,
+        created_at=timezone.now(),
     )
+    expires_on = add_months(today, months) if months else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _EARN,
+            {
+                "wallet": wallet.pk,
+                "kind": entry.kind,
+                "points": points,
+                "after": entry.balance_after,
+                "reference": reference,
+                "key": key,
+                "actor": actor.pk if actor is not None else None,
+                "now": entry.created_at,
+                "earned_on": today,
+                "expires_on": expires_on,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:  # the key was used before: this call is a replay and changes nothing
+        return _replayed(key, wallet=wallet, kinds=(PointsEntryKind.EARN_SPEND,))
+    entry.pk = row[0]
+    entry._state.adding = False
+    wallet.points = entry.balance_after
+    return entry
 
 
 @transaction.atomic

@@ -193,6 +193,11 @@ class Ladder:
         """The highest-rank tier whose threshold ``figure`` reaches."""
         return next((tier for tier, threshold in self.steps if figure >= threshold), None)
 
+    def tier(self, pk: int | None) -> MembershipTier | None:
+        """The tier with this id when it is on the ladder or is its floor (read with its benefits)."""
+        tiers = [step for step, _t in self.steps] + ([self.floor] if self.floor is not None else [])
+        return next((tier for tier in tiers if pk is not None and tier.pk == pk), None)
+
     def threshold(self, tier: MembershipTier | None) -> int | None:
         return next((t for step, t in self.steps if tier is not None and step.pk == tier.pk), None)
 
@@ -203,18 +208,14 @@ class Ladder:
 
 
 def tier_ladder(basis: str) -> Ladder:
+    """The ladder under ``basis``, read in one statement: every automatic tier with its benefits."""
     field = threshold_field(basis)
-    tiers = (
-        MembershipTier.objects.filter(**{"benefit__is_automatic": True, f"benefit__{field}__gt": 0})
-        .select_related("benefit")
-        .order_by("-rank")
+    automatic = list(
+        MembershipTier.objects.filter(benefit__is_automatic=True).select_related("benefit").order_by("-rank", "-id")
     )
-    floor = (
-        MembershipTier.objects.filter(**{"benefit__is_automatic": True, f"benefit__{field}": 0})
-        .order_by("rank")
-        .first()
-    )
-    return Ladder(basis=basis, steps=tuple((tier, getattr(tier.benefit, field)) for tier in tiers), floor=floor)
+    steps = tuple((tier, getattr(tier.benefit, field)) for tier in automatic if getattr(tier.benefit, field) > 0)
+    entry = [tier for tier in automatic if getattr(tier.benefit, field) == 0]
+    return Ladder(basis=basis, steps=steps, floor=entry[-1] if entry else None)
 
 
 def may_rise(tier: MembershipTier | None) -> bool:
@@ -291,10 +292,15 @@ def _locked_client(pk: int) -> Client:
 
 
 def _evaluate(client_id: int, *, now: datetime.datetime, ladder: Ladder, auto_downgrade: bool) -> TierChange | None:
-    with transaction.atomic():
+    # Without a savepoint: inside the till's payment a failure here fails the payment anyway, and the
+    # nightly run gives each client a transaction of its own.
+    with transaction.atomic(savepoint=False):
         client = _locked_client(client_id)
         if not client.is_active:
             return None
+        known = ladder.tier(client.tier_id)
+        if known is not None:  # the client's tier is one the ladder read: no need to read it again
+            client.tier = known
         figure = tier_qualifying_figure(client, basis=ladder.basis, now=now)
         move = _move(client.tier, figure, ladder, auto_downgrade=auto_downgrade)
         if move is None:

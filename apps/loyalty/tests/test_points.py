@@ -132,6 +132,33 @@ def test_replaying_an_earning_applies_it_once_and_a_reused_key_is_refused(day):
     assert _agrees(client) == 100
 
 
+def test_a_spend_key_taken_by_another_operation_is_refused_and_writes_no_lot_or_balance(day):
+    client = a_client()
+    _earn(client, 5, "k")
+    before = _snapshot(client)
+    with pytest.raises(ServiceError) as refused:
+        points.points_earn_for_spend(client=client, amount_spent=10000, reference="b", idempotency_key="k")
+    assert refused.value.code == LoyaltyError.KEY_REUSED
+    assert _snapshot(client) == before
+    assert _agrees(client) == 5
+
+
+def test_earning_on_a_spend_takes_two_statements(day, django_assert_num_queries):
+    # given a member with a tier and a wallet (the till's case)
+    gold = tier_create(name="金卡", rank=2, acting_user=None)
+    TierBenefit.objects.create(tier=gold, points_multiplier=Decimal("2.00"))
+    client = a_client(tier=gold)
+    _earn(client, 5, "first")
+    # when a bill's points are earned inside the payment's transaction: the wallet locked with the settings
+    # and the multiplier, then the entry, its lot and the balance in one statement (no savepoint)
+    with transaction.atomic(), django_assert_num_queries(2):
+        entry = points.points_earn_for_spend(client=client, amount_spent=10000, reference="b", idempotency_key="e")
+    # then all three were written, and they agree
+    assert (entry.points, entry.balance_after, entry.pk is not None) == (200, 205, True)
+    assert _lots(client)[-1] == (D(2024, 1, 10), D(2025, 1, 10), 200, 200)
+    assert _agrees(client) == 205
+
+
 @pytest.mark.parametrize("bad", [0, -5, 1.5, True, "10", 10**10])
 def test_award_refuses_bad_points(day, bad):
     client = a_client()

@@ -281,9 +281,9 @@ def test_the_checkout_of_a_three_line_bill_takes_at_most_40_queries(setup, djang
     # request it is BEGIN … COMMIT, which are not statements Django sends.
     assert statements[1].startswith("SAVEPOINT") and statements[-1].startswith("RELEASE SAVEPOINT")
     statements = statements[:1] + statements[2:-1]
-    # The target is 40. Commission, stock (the shampoo sold, the cuts' materials) and the cash drawer's
-    # check brought the checkout to 43; docs/till.md says where the rest can come from.
-    assert len(statements) <= 43, "\n".join(s[:120] for s in statements)
+    # The target is 40; it takes 33 (docs/till.md, Performance, lists them). Points are earned in two
+    # statements and the tier ladder is read once, so a change that adds one shows up here.
+    assert len(statements) <= 33, "\n".join(s[:120] for s in statements)
 
 
 # --- refunds --------------------------------------------------------------------------------------------
