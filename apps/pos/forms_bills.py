@@ -154,10 +154,12 @@ class PayForm(forms.Form):
     handed over; points may give points instead of an amount; a course-card session names the card and
     the service line it pays."""
 
-    def __init__(self, *args: Any, bill: Bill, settings_row: PosSettings, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, bill: Bill, settings_row: PosSettings, deposit_held: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         enabled = [
-            (value, label) for value, label in TenderMethod.choices if getattr(settings_row, f"accepts_{value}", False)
+            (value, label)
+            for value, label in TenderMethod.choices
+            if getattr(settings_row, f"accepts_{value}", False) or (value == TenderMethod.DEPOSIT and deposit_held)
         ]
         cards = (
             CourseCard.objects.filter(client_id=bill.client_id, status=CourseCardStatus.ACTIVE).order_by("id")

@@ -46,6 +46,8 @@ class SchedulingError(Enum):
     INVALID_TRANSITION = "invalid_transition"
     CANCELLATION_WINDOW_CLOSED = "cancellation_window_closed"
     DEPOSIT_REQUIRED = "deposit_required"
+    DEPOSIT_NOT_HELD = "deposit_not_held"
+    DEPOSIT_TOO_LARGE = "deposit_too_large"
     # waitlist, walk-ins, rotation
     OFFER_EXPIRED = "offer_expired"
     OFFER_TAKEN = "offer_taken"
@@ -93,6 +95,8 @@ MESSAGES: dict[SchedulingError, Promise] = {
         "It is too late to change this booking online; please call the salon."
     ),
     SchedulingError.DEPOSIT_REQUIRED: _("This booking needs a deposit."),
+    SchedulingError.DEPOSIT_NOT_HELD: _("No deposit is held for this visit."),
+    SchedulingError.DEPOSIT_TOO_LARGE: _("This is more than the deposit held for this visit."),
     # waitlist, walk-ins, rotation
     SchedulingError.OFFER_EXPIRED: _("This offer has expired."),
     SchedulingError.OFFER_TAKEN: _("Sorry, someone else took this slot first."),

@@ -44,6 +44,7 @@ from apps.pos.models import (
 from apps.pos.services import bill_coupons, checkout, refunds, till_settings, top_ups
 from apps.pos.services import bills as services
 from apps.scheduling.models import Appointment, Resource
+from apps.scheduling.selectors.deposits import deposit_held
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -104,9 +105,18 @@ def _tender_body(tender: Tender) -> dict[str, Any]:
         "points": tender.points,
         "course_card": tender.course_card_id,
         "line": tender.bill_line_id,
+        "deposit": tender.deposit_id,
         "refunded_amount": tender.refunded_amount,
         "failure_message": tender.failure_message,
     }
+
+
+def _deposit_held(bill: Bill) -> int:
+    """The booking deposit an open bill's visit holds (what a ``deposit`` tender may apply), in fen."""
+    if bill.status != "open" or bill.appointment_id is None:
+        return 0
+    held = deposit_held(bill.appointment_id)
+    return held.amount if held is not None else 0
 
 
 def bill_body(bill: Bill, *, lines: list[BillLine], tenders: list[Tender], coupons: list[BillCoupon]) -> dict[str, Any]:
@@ -128,6 +138,7 @@ def bill_body(bill: Bill, *, lines: list[BillLine], tenders: list[Tender], coupo
         "total": bill.total,
         "paid_total": bill.paid_total,
         "due": bill.total - bill.paid_total if bill.status == "open" else 0,
+        "deposit_held": _deposit_held(bill),
         "change_given": bill.change_given,
         "refunded_total": bill.refunded_total,
         "opened_at": bill.opened_at,
@@ -192,6 +203,7 @@ class OrderTenderBody(serializers.Serializer):
     points = serializers.IntegerField()
     course_card = serializers.IntegerField(allow_null=True)
     line = serializers.IntegerField(allow_null=True)
+    deposit = serializers.IntegerField(allow_null=True, help_text="The booking deposit a `deposit` tender applied")
     refunded_amount = serializers.IntegerField()
 
 
@@ -213,6 +225,9 @@ class OrderBody(serializers.Serializer):
     total = serializers.IntegerField()
     paid_total = serializers.IntegerField()
     due = serializers.IntegerField()
+    deposit_held = serializers.IntegerField(
+        help_text="The booking deposit held for the bill's visit: pay it with a `deposit` tender (fen)"
+    )
     change_given = serializers.IntegerField()
     refunded_total = serializers.IntegerField()
     opened_at = serializers.DateTimeField()

@@ -19,6 +19,7 @@ class TenderMethod(models.TextChoices):
     STORED_VALUE = "stored_value", _("Stored value")
     POINTS = "points", _("Points")
     COURSE_CARD = "course_card", _("Course-card session")
+    DEPOSIT = "deposit", _("Booking deposit")
 
 
 class TenderStatus(models.TextChoices):
@@ -47,6 +48,8 @@ class Tender(models.Model):
     bill_line = models.ForeignKey(
         "pos.BillLine", on_delete=models.PROTECT, null=True, blank=True, related_name="session_tenders"
     )
+    # A booking deposit applied to the visit's bill (scheduling holds it until then).
+    deposit = models.ForeignKey("scheduling.Deposit", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     # The gateway's own numbers, for WeChat Pay and Alipay (out_trade_no is ours, sent to the gateway).
     out_trade_no = models.CharField(max_length=64, null=True, blank=True, unique=True)
     provider_transaction_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
@@ -81,6 +84,12 @@ class Tender(models.Model):
                 | (~Q(method="course_card") & Q(course_card__isnull=True, bill_line__isnull=True)),
                 name="tender_course_card_names_line",
             ),
+            models.CheckConstraint(
+                condition=Q(method="deposit", deposit__isnull=False) | (~Q(method="deposit") & Q(deposit__isnull=True)),
+                name="tender_deposit_names_deposit",
+            ),
+            # A deposit pays one bill once.
+            models.UniqueConstraint(fields=["deposit"], name="tender_deposit_once"),
             models.CheckConstraint(
                 condition=Q(method__in=["wechat", "alipay"]) | Q(out_trade_no__isnull=True),
                 name="tender_trade_no_only_for_gateways",

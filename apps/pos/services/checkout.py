@@ -30,7 +30,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 
 from apps.core.models import User
-from apps.core.money import MAX_AMOUNT
+from apps.core.money import MAX_AMOUNT, fen_to_yuan
 from apps.crm.models import PurchaseLine, PurchaseSource
 from apps.crm.services.clients import purchases_record
 from apps.loyalty.models import Coupon, CourseCard
@@ -46,6 +46,7 @@ from apps.pos.models import (
     BillCoupon,
     BillLine,
     BillStatus,
+    CashMovementKind,
     LineKind,
     Tender,
     TenderMethod,
@@ -54,8 +55,12 @@ from apps.pos.models import (
 from apps.pos.selectors_bills import bill_lines, pos_settings, succeeded_tenders
 from apps.pos.services.bill_coupons import draft_lines
 from apps.pos.services.bills import key_checked, require, whole
-from apps.pos.services.cash import cash_session_require_open
+from apps.pos.services.cash import cash_movement_record, cash_session_require_open
 from apps.pos.signals import bill_paid
+from apps.scheduling.errors import SchedulingError, scheduling_error
+from apps.scheduling.models import Deposit, DepositMethod
+from apps.scheduling.selectors.deposits import deposit_held
+from apps.scheduling.services.booking import deposit_apply
 
 MAX_TENDERS = 10
 GATEWAYS = (TenderMethod.WECHAT, TenderMethod.ALIPAY)
@@ -134,6 +139,7 @@ def _locked_for_payment(pk: int) -> tuple[Bill, dict[str, bool], int]:
         bill = bills.get(pk=pk)
         flags = str(getattr(bill, "pos_flags", ""))
     accepts = {str(method): flag == "1" for method, flag in zip(_ACCEPTS, flags, strict=True)}
+    accepts[TenderMethod.DEPOSIT] = True  # a deposit the salon took is always applied to its visit's bill
     pending = int(getattr(bill, "pos_pending", 0) or 0)
     if accepts.get(TenderMethod.WECHAT) or accepts.get(TenderMethod.ALIPAY):
         # Read again after the lock. A subquery of the locking statement keeps that statement's snapshot,
@@ -216,6 +222,7 @@ class _Planned:
     amount: int
     points: int = 0
     line: BillLine | None = None
+    deposit: Deposit | None = None
 
 
 def _plan(bill: Bill, requests: list[TenderRequest], lines: list[BillLine]) -> list[_Planned]:
@@ -247,10 +254,36 @@ def _plan(bill: Bill, requests: list[TenderRequest], lines: list[BillLine]) -> l
             if value <= 0:
                 raise pos_error(PosError.TENDER_INVALID_AMOUNT)
             planned.append(_Planned(request, value, line=line))
+        elif request.method == TenderMethod.DEPOSIT:
+            assert request.amount is not None
+            if any(p.request.method == TenderMethod.DEPOSIT for p in planned):
+                raise pos_error(PosError.TENDER_INVALID_METHOD, message=_deposit_once())
+            held = deposit_held(bill.appointment_id)
+            if held is None:
+                raise scheduling_error(SchedulingError.DEPOSIT_NOT_HELD)
+            if request.amount > held.amount:
+                raise scheduling_error(
+                    SchedulingError.DEPOSIT_TOO_LARGE,
+                    message=_deposit_too_large(held.amount),
+                    extra={"deposit": held.amount},
+                )
+            planned.append(_Planned(request, request.amount, deposit=held))
         else:
             assert request.amount is not None
             planned.append(_Planned(request, request.amount))
     return planned
+
+
+def _deposit_once() -> str:
+    from django.utils.translation import gettext
+
+    return gettext("Apply the deposit in one payment.")
+
+
+def _deposit_too_large(held: int) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("The deposit held for this visit is ¥%(amount)s.") % {"amount": fen_to_yuan(held)}
 
 
 def _replayed(bill: Bill, key: str, requests: list[TenderRequest]) -> list[Tender] | None:
@@ -311,7 +344,12 @@ def bill_pay(
     entered = sum(p.amount for p in planned)
     if entered != due or (not planned and due):
         raise pos_error(PosError.TENDERS_DO_NOT_SUM, extra={"due": due, "entered": entered})
-    member_paid = sum(p.amount for p in planned if p.request.method in MEMBER_METHODS)
+    member_paid = sum(
+        p.amount
+        for p in planned
+        if p.request.method in MEMBER_METHODS
+        or (p.deposit is not None and p.deposit.method == DepositMethod.STORED_VALUE)
+    )
     if member_paid and member_paid > sum(line.amount for line in lines if line.kind != LineKind.TOP_UP):
         raise pos_error(PosError.MEMBER_TENDERS_OVER_TOP_UP)
     written = _take(locked, planned, key, acting_user)
@@ -392,6 +430,17 @@ def _take(bill: Bill, planned: list[_Planned], key: str, acting_user: User | Non
             )
             tender.course_card = request.course_card
             tender.bill_line = plan.line
+        elif request.method == TenderMethod.DEPOSIT:
+            assert plan.deposit is not None
+            applied = deposit_apply(
+                appointment_id=plan.deposit.appointment_id,
+                amount=plan.amount,
+                reference=reference,
+                acting_user=acting_user,
+            )
+            if applied.returned and applied.deposit.method == DepositMethod.DESK:
+                _deposit_rest_paid_out(bill, applied.returned, acting_user)
+            tender.deposit = applied.deposit
         rows.append(tender)
     try:
         with transaction.atomic(savepoint=False):
@@ -399,6 +448,25 @@ def _take(bill: Bill, planned: list[_Planned], key: str, acting_user: User | Non
     except IntegrityError as exc:  # the same key on this bill from a concurrent request: never twice
         raise pos_error(PosError.KEY_REUSED) from exc
     return rows
+
+
+def _deposit_rest_paid_out(bill: Bill, amount: int, acting_user: User | None) -> None:
+    """What a deposit paid at the desk held beyond the bill goes back to the client in cash: out of the
+    drawer, recorded as a pay-out, when a cash session is open at the bill's location (a salon that takes
+    cash only in an open session is refused without one, like any cash)."""
+    from django.utils.translation import gettext
+
+    session = cash_session_require_open(location=bill.location)
+    if session is None or acting_user is None or not acting_user.pk:
+        return
+    cash_movement_record(
+        session=session,
+        kind=CashMovementKind.PAY_OUT,
+        amount=amount,
+        reason=gettext("Rest of the booking deposit given back, bill %(number)s") % {"number": bill.number},
+        acting_user=acting_user,
+        idempotency_key=f"deposit-rest:bill:{bill.pk}",
+    )
 
 
 def _settle(bill: Bill, written: list[Tender], acting_user: User | None) -> None:

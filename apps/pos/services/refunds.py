@@ -59,10 +59,12 @@ from apps.pos.services.bills import bill_locked, key_checked, require, text, who
 from apps.pos.services.checkout import GATEWAYS
 from apps.pos.services.gateway_tenders import refund_parts_send
 from apps.pos.signals import bill_refunded
+from apps.scheduling.models import DepositMethod
 
 # Where money goes back after the sessions of the refunded units, in this order.
 REFUND_ORDER = (
     TenderMethod.STORED_VALUE,
+    TenderMethod.DEPOSIT,
     TenderMethod.POINTS,
     TenderMethod.CASH,
     TenderMethod.WECHAT,
@@ -189,6 +191,19 @@ def _give_back(bill: Bill, refund: Refund, tender: Tender, amount: int, acting_u
         wallet_debit_reverse(
             payment=payment, amount=amount, idempotency_key=key, reference=reference, acting_user=acting_user
         )
+    elif tender.method == TenderMethod.DEPOSIT:
+        # Back where the deposit came from: to stored value when it was taken from there; a deposit paid at
+        # the desk is given back in cash, which the refund records.
+        deposit = tender.deposit
+        assert deposit is not None
+        if deposit.method == DepositMethod.STORED_VALUE:
+            wallet_debit_reverse(
+                payment=WalletEntry.objects.get(idempotency_key=deposit.wallet_reference),
+                amount=amount,
+                idempotency_key=key,
+                reference=reference,
+                acting_user=acting_user,
+            )
     elif tender.method == TenderMethod.POINTS:
         redemption = PointsEntry.objects.get(idempotency_key=_ledger_key(tender))
         points_redeem_reverse(entry=redemption, idempotency_key=key, acting_user=acting_user, reference=reference)
@@ -248,7 +263,9 @@ def bill_refund(
         raise pos_error(PosError.REFUND_NOT_PAID)
     bill_lines = list(BillLine.objects.filter(bill=locked).select_related("course_card").order_by("position", "id"))
     by_pk = {line.pk: line for line in bill_lines}
-    tenders = list(Tender.objects.filter(bill=locked, status=TenderStatus.SUCCEEDED).order_by("id"))
+    tenders = list(
+        Tender.objects.filter(bill=locked, status=TenderStatus.SUCCEEDED).select_related("deposit").order_by("id")
+    )
     sessions = _unrefunded_sessions(tenders)
     if lines:
         line_amounts, sessions_back = _plan_lines(lines, by_pk, sessions)

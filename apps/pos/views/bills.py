@@ -38,11 +38,12 @@ from apps.pos.forms_bills import (
     TillSettingsForm,
     staff_choices_read,
 )
-from apps.pos.models import Bill, BillLine, BillStatus, TenderMethod
+from apps.pos.models import Bill, BillLine, BillStatus, PosSettings, TenderMethod
 from apps.pos.services import bill_coupons, checkout, refunds, till_settings, top_ups
 from apps.pos.services import bills as services
 from apps.pos.views import gateway_tenders
-from apps.scheduling.models import Appointment
+from apps.scheduling.models import Appointment, Deposit, DepositMethod
+from apps.scheduling.selectors.deposits import deposit_held
 
 till_page = staff_permission_required("take_payments")
 LIST_SIZE = 50
@@ -190,10 +191,13 @@ def bill_context(request: HttpRequest, pk: int, **forms: Any) -> dict[str, Any]:
             or LineEditForm(initial=_edit_initial(line), prefix=f"line{line.pk}", staff_choices=staff)
             for line in lines
         }
+        held = deposit_held(bill.appointment_id)
+        context["deposit_held"] = held
         context["pay_form"] = forms.get("pay_form") or PayForm(
             bill=bill,
             settings_row=settings_row,
-            initial={"method_1": TenderMethod.CASH if settings_row.accepts_cash else "", "amount_1": context["due"]},
+            deposit_held=held.amount if held is not None else 0,
+            initial=_pay_initial(context["due"], settings_row, held),
         )
         context["has_cards"] = bool(bill.client_id) and context["pay_form"].fields["course_card_1"].queryset.exists()
         context["pay_key"] = uuid.uuid4().hex
@@ -205,6 +209,19 @@ def bill_context(request: HttpRequest, pk: int, **forms: Any) -> dict[str, Any]:
         context["pay_key"] = uuid.uuid4().hex
     context["edit_forms_list"] = [(line, context.get("edit_forms", {}).get(line.pk)) for line in lines]
     return context
+
+
+def _pay_initial(due: int, settings_row: PosSettings, held: Deposit | None) -> dict[str, Any]:
+    """The first rows of the payment form: the visit's deposit first (up to what is due), then cash for the
+    rest when the salon takes cash."""
+    cash = TenderMethod.CASH if settings_row.accepts_cash else ""
+    if held is None or not due:
+        return {"method_1": cash, "amount_1": due}
+    applied = min(held.amount, due)
+    initial: dict[str, Any] = {"method_1": TenderMethod.DEPOSIT, "amount_1": applied}
+    if due > applied:
+        initial.update({"method_2": cash, "amount_2": due - applied})
+    return initial
 
 
 def _edit_initial(line: BillLine) -> dict[str, Any]:
@@ -396,13 +413,18 @@ def _tender_requests(bill: Bill, rows: list[dict[str, Any]]) -> list[checkout.Te
     return requests
 
 
+def _held_amount(bill: Bill) -> int:
+    held = deposit_held(bill.appointment_id)
+    return held.amount if held is not None else 0
+
+
 @till_page
 @require_POST
 def bill_pay(request: HttpRequest, pk: int) -> HttpResponse:
     """Take the payment: every row at once, all or nothing. The form's key makes a double click (or a
     resubmitted page) pay once."""
     bill = get_object_or_404(Bill.objects.select_related("client"), pk=pk)
-    form = PayForm(request.POST, bill=bill, settings_row=selectors.pos_settings())
+    form = PayForm(request.POST, bill=bill, settings_row=selectors.pos_settings(), deposit_held=_held_amount(bill))
     if form.is_valid():
         key = (request.POST.get("idempotency_key") or "").strip() or uuid.uuid4().hex
         try:
@@ -431,6 +453,15 @@ def bill_pay(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             else:
                 messages.success(request, _("Paid."))
+            for tender in payment.tenders:
+                deposit = tender.deposit if tender.method == TenderMethod.DEPOSIT else None
+                if deposit is not None and deposit.amount > deposit.applied_amount:
+                    rest = fen_to_yuan(deposit.amount - deposit.applied_amount)
+                    if deposit.method == DepositMethod.DESK:
+                        note = _("Give back ¥%(rest)s of the deposit in cash.") % {"rest": rest}
+                    else:
+                        note = _("¥%(rest)s of the deposit went back to the client's stored value.") % {"rest": rest}
+                    messages.info(request, note)
             return redirect("pos:bill_detail", pk=pk)
     return _render_bill(request, pk, status=400, pay_form=form)
 
@@ -440,7 +471,7 @@ def bill_pay(request: HttpRequest, pk: int) -> HttpResponse:
 def pay_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """What the amounts typed so far make: entered, left to pay, change from the cash (htmx partial)."""
     bill = get_object_or_404(Bill, pk=pk)
-    form = PayForm(request.POST, bill=bill, settings_row=selectors.pos_settings())
+    form = PayForm(request.POST, bill=bill, settings_row=selectors.pos_settings(), deposit_held=_held_amount(bill))
     due = bill.total - bill.paid_total
     entered = change = 0
     if form.is_valid():

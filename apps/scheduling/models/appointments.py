@@ -243,6 +243,10 @@ class Deposit(models.Model):
     method = models.CharField(_("paid by"), max_length=16, choices=DepositMethod.choices)
     status = models.CharField(_("status"), max_length=16, choices=DepositStatus.choices, default=DepositStatus.HELD)
     wallet_reference = models.CharField(max_length=80, blank=True, help_text="Idempotency key of the wallet debit")
+    # Applied to the visit's bill: how much of it paid the bill (the rest went back to the client) and the
+    # bill's reference ("bill:<id>"; scheduling does not know the till's models).
+    applied_amount = models.BigIntegerField(_("applied to the bill (fen)"), default=0)
+    applied_reference = models.CharField(max_length=40, blank=True)
     recorded_by = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
@@ -252,6 +256,11 @@ class Deposit(models.Model):
         verbose_name_plural = _("deposits")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="deposit_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="applied", applied_amount__gt=0, applied_amount__lte=F("amount"))
+                | (~Q(status="applied") & Q(applied_amount=0)),
+                name="deposit_applied_within_amount",
+            ),
             models.CheckConstraint(
                 condition=Q(method__in=[m.value for m in DepositMethod]), name="deposit_method_valid"
             ),

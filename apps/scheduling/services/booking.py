@@ -1126,6 +1126,65 @@ def _deposit_settle(appointment: Appointment, *, forfeit: bool, acting_user: Use
     )
 
 
+@dataclass(frozen=True)
+class DepositApplied:
+    """A deposit applied to its visit's bill: ``returned`` is what was more than the bill needed and went
+    back to the client (to stored value for a stored-value deposit; in cash by the caller for one paid at
+    the desk)."""
+
+    deposit: Deposit
+    applied: int
+    returned: int
+
+
+def deposit_apply(*, appointment_id: int, amount: int, reference: str, acting_user: User | None) -> DepositApplied:
+    """Apply the appointment's held deposit to its bill (the till calls this while it takes a payment):
+    ``amount`` of it pays the bill, the rest goes back to the client. Refused with DEPOSIT_NOT_HELD when
+    there is none (never taken, already returned, forfeited or applied) and DEPOSIT_TOO_LARGE above what
+    is held; nothing is written then. The deposit's row lock makes two tills applying it queue: the second
+    is refused."""
+    deposit = (
+        Deposit.objects.select_for_update()
+        .filter(appointment_id=appointment_id, status=DepositStatus.HELD)
+        .select_related("appointment")
+        .first()
+    )
+    if deposit is None:
+        raise scheduling_error(SchedulingError.DEPOSIT_NOT_HELD)
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise scheduling_error(SchedulingError.INVALID, field="amount")
+    if amount > deposit.amount:
+        raise scheduling_error(
+            SchedulingError.DEPOSIT_TOO_LARGE,
+            message=_("The deposit held for this visit is ¥%(amount)s.") % {"amount": _yuan(deposit.amount)},
+            extra={"deposit": deposit.amount},
+        )
+    returned = deposit.amount - amount
+    if returned and deposit.method == DepositMethod.STORED_VALUE:
+        from apps.loyalty.models import WalletEntry
+        from apps.loyalty.services.wallets import wallet_debit_reverse
+
+        wallet_debit_reverse(
+            payment=WalletEntry.objects.get(idempotency_key=deposit.wallet_reference),
+            amount=returned,
+            idempotency_key=f"deposit-rest:{appointment_id}",
+            reference=reference,
+            acting_user=acting_user,
+        )
+    deposit.status = DepositStatus.APPLIED
+    deposit.applied_amount = amount
+    deposit.applied_reference = reference[:40]
+    deposit.settled_at = timezone.now()
+    deposit.save(update_fields=["status", "applied_amount", "applied_reference", "settled_at"])
+    _event(
+        deposit.appointment,
+        kind="deposit_applied",
+        acting_user=acting_user,
+        data={"amount": deposit.amount, "applied": amount, "returned": returned, "reference": reference},
+    )
+    return DepositApplied(deposit, amount, returned)
+
+
 _UNSET: Any = object()
 
 
