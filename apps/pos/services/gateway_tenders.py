@@ -244,6 +244,30 @@ def gateway_tender_refresh(*, tender: Tender) -> Tender:
     return tender
 
 
+# While the till's page waits, the gateway is asked at most this often per payment (the first time this long
+# after the payment was sent): its notice usually settles the tender first.
+POLL_QUERY_EVERY = datetime.timedelta(seconds=5)
+
+
+def gateway_tender_poll(*, tender: Tender, now: datetime.datetime | None = None) -> Tender:
+    """What the waiting page's poll calls: when no notice has settled the pending tender, ask the gateway,
+    no more often than ``POLL_QUERY_EVERY`` (a lost or late notice does not keep the cashier waiting for
+    the per-minute reconciliation). Outside any transaction."""
+    if tender.method not in GATEWAYS or tender.status != TenderStatus.PENDING or not tender.out_trade_no:
+        return tender
+    payment = (
+        GatewayPayment.objects.filter(out_trade_no=tender.out_trade_no)
+        .only("status", "created_at", "last_queried_at")
+        .first()
+    )
+    if payment is None:
+        return tender
+    last_asked = payment.last_queried_at or payment.created_at
+    if payment.status == PaymentStatus.PENDING and (now or timezone.now()) - last_asked < POLL_QUERY_EVERY:
+        return tender
+    return gateway_tender_refresh(tender=tender)
+
+
 def gateway_tender_cancel(*, tender: Tender, acting_user: User | None) -> Tender:
     """The cashier abandons a pending gateway tender (``take_payments``): the gateway payment is cancelled
     (a code payment reversed, a QR order closed) and the tender fails; if the client paid meanwhile, the

@@ -4,11 +4,14 @@ every 2 s, and cancelling; refusals shown on the page, translated."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from apps.payments.models import GatewayPayment
 from apps.payments.testing.server import FAILURE, Scenario
 from apps.pos.models import Bill, Tender
 from apps.pos.tests.bills_support import till_make
@@ -100,3 +103,30 @@ def test_show_qr_draws_the_code_polls_and_can_be_cancelled(setup):
     after = setup["desk"].get(cancelled["Location"]).content.decode()
     assert "The WeChat Pay / Alipay payment is cancelled." in after
     assert 'name="show_qr"' in after
+
+
+def test_the_waiting_page_asks_the_gateway_when_no_notice_comes(setup):
+    # given a QR order the client has paid, whose notice never arrives
+    response = _post_pay(setup, show_qr="1")
+    assert response.status_code == 302
+    with schema_context(setup["alpha"].schema):
+        tender = Tender.objects.get(bill=setup["bill"])
+    status_url = f"/till/bills/{setup['bill'].pk}/gateway/{tender.pk}/"
+    setup["fake"].pay_qr(tender.out_trade_no)
+    calls = list(setup["fake"].ledger.calls)
+    # when the page polls within 5 s of sending the order: the gateway is not asked, the page keeps waiting
+    assert setup["desk"].get(status_url).status_code == 200
+    assert setup["fake"].ledger.calls == calls
+    # when it polls later: the gateway is asked, the bill is paid and the page reloads
+    with schema_context(setup["alpha"].schema):
+        GatewayPayment.objects.filter(out_trade_no=tender.out_trade_no).update(
+            created_at=timezone.now() - datetime.timedelta(seconds=6)
+        )
+    done = setup["desk"].get(status_url)
+    assert (done.status_code, done["HX-Redirect"]) == (204, f"/till/bills/{setup['bill'].pk}/")
+    with schema_context(setup["alpha"].schema):
+        tender.refresh_from_db()
+        assert tender.status == "succeeded"
+        assert Bill.objects.get(pk=setup["bill"].pk).status == "paid"
+    assert setup["fake"].ledger.charges(tender.out_trade_no) == 1
+    assert [call for call in setup["fake"].ledger.calls if call not in calls] != []  # it was asked

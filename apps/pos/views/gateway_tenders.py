@@ -21,7 +21,12 @@ from apps.payments.models import GatewayPayment
 from apps.payments.selectors import notify_url
 from apps.pos.models import Bill, Tender, TenderStatus
 from apps.pos.services.checkout import GATEWAYS, TenderRequest
-from apps.pos.services.gateway_tenders import bill_pay_gateway, gateway_tender_cancel, gateway_tender_refresh
+from apps.pos.services.gateway_tenders import (
+    bill_pay_gateway,
+    gateway_tender_cancel,
+    gateway_tender_poll,
+    gateway_tender_refresh,
+)
 
 till_page = staff_permission_required("take_payments")
 
@@ -72,8 +77,9 @@ def gateway_pay(
 @till_page
 @require_GET
 def gateway_status(request: HttpRequest, pk: int, tender_pk: int) -> HttpResponse:
-    """The waiting panel, polled every 2 s; once the tender is settled or failed the page reloads."""
-    tender = get_object_or_404(Tender, pk=tender_pk, bill_id=pk)
+    """The waiting panel, polled every 2 s (the gateway is asked every 5 s when no notice has come); once
+    the tender is settled or failed the page reloads."""
+    tender = gateway_tender_poll(tender=get_object_or_404(Tender, pk=tender_pk, bill_id=pk))
     if tender.status != TenderStatus.PENDING:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = reverse("pos:bill_detail", args=[pk])
