@@ -11,10 +11,11 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PrintJobKind(models.TextChoices):
-    RECEIPT = "receipt", _("Receipt")
+    RECEIPT = "receipt", pgettext_lazy("paper receipt", "Receipt")
     QUEUE_TICKET = "queue_ticket", _("Queue ticket")
     HANDOVER_REPORT = "handover_report", _("Handover report")
     TEST = "test", _("Test page")

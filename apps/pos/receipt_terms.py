@@ -2,9 +2,11 @@
 
 A receipt is a document the salon hands its client, not a page of the staff app: it is printed in the
 salon's receipt language (Chinese unless asked otherwise), whatever language the cashier's screen is in.
-The Chinese wording is fixed here — the terms every Chinese till prints (单号, 收银员, 合计, 找零) — so a
-receipt never comes out half translated; any other language goes through the translation catalogue from
-the English source below.
+Every word here is a message of its own in the catalogue, in the context ``receipt``, so its Chinese is
+the one every Chinese till prints (单号, 收银员, 合计, 找零) even where the staff app says the same English
+word differently (its Discount is 优惠金额 and its Received 收到时间; a receipt prints 优惠 and 实收). The
+words are read with the receipt language switched on, and a test holds every one of them to a Chinese
+translation in the compiled catalogue, so a Chinese receipt never comes out half translated.
 """
 
 from __future__ import annotations
@@ -12,62 +14,67 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-# key -> (English source, translated through the catalogue; Chinese as printed)
-TERMS: dict[str, tuple[Promise, str]] = {
+# The message context of every receipt word. The calls below spell it out each time: makemessages only
+# sees a context written into the call itself.
+CONTEXT = "receipt"
+
+# key -> the word, translated through the catalogue in the receipt's language
+TERMS: dict[str, Promise] = {
     # receipts
-    "bill_number": (_("Bill no."), "单号"),
-    "time": (_("Time"), "时间"),
-    "cashier": (_("Cashier"), "收银员"),
-    "client": (_("Client"), "顾客"),
-    "walk_in": (_("Walk-in"), "散客"),
-    "phone": (_("Tel."), "电话"),
-    "staff": (_("Staff"), "服务"),
-    "guest": (_("Guest"), "客人"),
-    "discount": (_("Discount"), "优惠"),
-    "subtotal": (_("Subtotal"), "小计"),
-    "total": (_("Total"), "合计"),
-    "received": (_("Received"), "实收"),
-    "change": (_("Change"), "找零"),
-    "refunded": (_("Refunded"), "已退款"),
-    "points_earned": (_("Points earned"), "本次积分"),
-    "points_balance": (_("Points balance"), "积分余额"),
-    "stored_value_balance": (_("Stored value left"), "储值余额"),
-    "points_used": (_("%(points)s pts"), "%(points)s分"),
-    "copy": (_("COPY"), "重印"),
-    "thanks": (_("Thank you, see you again soon!"), "谢谢惠顾，欢迎再次光临！"),
-    "e_receipt": (_("Your receipt"), "电子小票"),
+    "bill_number": pgettext_lazy("receipt", "Bill no."),
+    "time": pgettext_lazy("receipt", "Time"),
+    "cashier": pgettext_lazy("receipt", "Cashier"),
+    "client": pgettext_lazy("receipt", "Client"),
+    "walk_in": pgettext_lazy("receipt", "Walk-in"),
+    "phone": pgettext_lazy("receipt", "Tel."),
+    "staff": pgettext_lazy("receipt", "Staff"),
+    "guest": pgettext_lazy("receipt", "Guest"),
+    "discount": pgettext_lazy("receipt", "Discount"),
+    "subtotal": pgettext_lazy("receipt", "Subtotal"),
+    "total": pgettext_lazy("receipt", "Total"),
+    "received": pgettext_lazy("receipt", "Received"),
+    "change": pgettext_lazy("receipt", "Change"),
+    "refunded": pgettext_lazy("receipt", "Refunded"),
+    "points_earned": pgettext_lazy("receipt", "Points earned"),
+    "points_balance": pgettext_lazy("receipt", "Points balance"),
+    "stored_value_balance": pgettext_lazy("receipt", "Stored value left"),
+    "points_used": pgettext_lazy("receipt", "%(points)s pts"),
+    "copy": pgettext_lazy("receipt", "COPY"),
+    "thanks": pgettext_lazy("receipt", "Thank you, see you again soon!"),
+    "e_receipt": pgettext_lazy("receipt", "Your receipt"),
     # tenders, as printed
-    "cash": (_("Cash"), "现金"),
-    "wechat": (_("WeChat Pay"), "微信支付"),
-    "alipay": (_("Alipay"), "支付宝"),
-    "stored_value": (_("Stored value"), "储值卡"),
-    "points": (_("Points"), "积分抵扣"),
-    "course_card": (_("Course card"), "次卡"),
+    "cash": pgettext_lazy("receipt", "Cash"),
+    "wechat": pgettext_lazy("receipt", "WeChat Pay"),
+    "alipay": pgettext_lazy("receipt", "Alipay"),
+    "stored_value": pgettext_lazy("receipt", "Stored value"),
+    "points": pgettext_lazy("receipt", "Points"),
+    "course_card": pgettext_lazy("receipt", "Course card"),
     # handover reports
-    "handover_report": (_("Cash handover report"), "交班报表"),
-    "location": (_("Location"), "门店"),
-    "opened": (_("Opened"), "开班时间"),
-    "closed": (_("Closed"), "交班时间"),
-    "still_open": (_("Still open"), "未交班"),
-    "closed_by": (_("Closed by"), "交班人"),
-    "float": (_("Float"), "备用金"),
-    "cash_sales": (_("Cash taken"), "现金收款"),
-    "cash_refunds": (_("Cash refunded"), "现金退款"),
-    "pay_ins": (_("Paid in"), "存入现金"),
-    "pay_outs": (_("Paid out"), "取出现金"),
-    "expected_cash": (_("Expected cash"), "应有现金"),
-    "counted_cash": (_("Counted cash"), "实点现金"),
-    "difference": (_("Difference"), "差额"),
-    "by_tender": (_("By payment method"), "按支付方式"),
-    "payments": (_("payments"), "笔"),
-    "bills": (_("Bills paid"), "结账单数"),
-    "takings": (_("Takings"), "营业收款"),
-    "movements": (_("Pay-ins and pay-outs"), "存取记录"),
-    "expected": (_("Expected"), "应有"),
-    "counted": (_("Counted"), "实点"),
-    "signature": (_("Signature"), "签字"),
+    "handover_report": pgettext_lazy("receipt", "Cash handover report"),
+    "location": pgettext_lazy("receipt", "Location"),
+    "opened": pgettext_lazy("receipt", "Opened"),
+    "closed": pgettext_lazy("receipt", "Closed"),
+    "still_open": pgettext_lazy("receipt", "Still open"),
+    "closed_by": pgettext_lazy("receipt", "Closed by"),
+    "float": pgettext_lazy("receipt", "Float"),
+    "cash_sales": pgettext_lazy("receipt", "Cash taken"),
+    "cash_refunds": pgettext_lazy("receipt", "Cash refunded"),
+    "pay_ins": pgettext_lazy("receipt", "Paid in"),
+    "pay_outs": pgettext_lazy("receipt", "Paid out"),
+    "expected_cash": pgettext_lazy("receipt", "Expected cash"),
+    "counted_cash": pgettext_lazy("receipt", "Counted cash"),
+    "difference": pgettext_lazy("receipt", "Difference"),
+    "by_tender": pgettext_lazy("receipt", "By payment method"),
+    # Translators: follows a count of payments on the handover report: "Cash taken (3 payments)".
+    "payments": pgettext_lazy("receipt", "payments"),
+    "bills": pgettext_lazy("receipt", "Bills paid"),
+    "takings": pgettext_lazy("receipt", "Takings"),
+    "movements": pgettext_lazy("receipt", "Pay-ins and pay-outs"),
+    "expected": pgettext_lazy("receipt", "Expected"),
+    "counted": pgettext_lazy("receipt", "Counted"),
+    "signature": pgettext_lazy("receipt", "Signature"),
 }
 
 COLON = {"zh": "：", "other": ": "}
@@ -89,12 +96,9 @@ def receipt_language(value: str | None = None) -> str:
 
 
 def receipt_terms(language: str) -> dict[str, str]:
-    """Every receipt word in ``language``, plus ``colon`` (full-width in Chinese)."""
-    if language.startswith("zh"):
-        words = {key: chinese for key, (_source, chinese) in TERMS.items()}
-        words["colon"] = COLON["zh"]
-        return words
+    """Every receipt word in ``language`` (one of ``receipt_language``'s), plus ``colon`` (full-width in
+    Chinese), whatever language is active around the call."""
     with translation.override(language):
-        words = {key: str(source) for key, (source, _chinese) in TERMS.items()}
-    words["colon"] = COLON["other"]
+        words = {key: str(word) for key, word in TERMS.items()}
+    words["colon"] = COLON["zh" if language.startswith("zh") else "other"]
     return words

@@ -25,6 +25,7 @@ from typing import Any
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from apps.core.db import salon_timezone
 from apps.core.models import Location, User
@@ -223,7 +224,14 @@ def staff_performance_workbook(report: StaffPerformanceReport) -> bytes:
     sheet = book.active
     sheet.title = _("Staff performance")[:31]
     sheet.append(
-        [_("Staff member"), _("Revenue (¥)"), _("Services"), _("Products"), _("Requested"), _("Commission (¥)")]
+        [
+            _("Staff member"),
+            _("Revenue (¥)"),
+            _("Services"),
+            _("Products"),
+            pgettext("client asked for the technician", "Requested"),
+            _("Commission (¥)"),
+        ]
     )
     rows: list[tuple[str, Figures]] = [(ILLEGAL_CHARACTERS_RE.sub("", row.name), row) for row in report.rows]
     rows.append((_("Total"), report.totals))

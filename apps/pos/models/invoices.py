@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.uploads import TenantUploadTo
 
@@ -20,7 +21,7 @@ class InvoiceType(models.TextChoices):
 
 
 class InvoiceStatus(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
+    REQUESTED = "requested", pgettext_lazy("invoice request status", "Requested")
     ISSUED = "issued", _("Issued")
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
@@ -57,7 +58,7 @@ class InvoiceRequest(models.Model):
     requested_by = models.ForeignKey(
         "core.User", on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("requested by")
     )
-    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    requested_at = models.DateTimeField(pgettext_lazy("when an invoice was requested", "requested"), auto_now_add=True)
     decided_by = models.ForeignKey(
         "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("handled by")
     )

@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 from django.db import connection
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from apps.catalog.models import Product, Service
 from apps.core.db import salon_timezone
@@ -535,7 +536,7 @@ def sales_report_workbook(report: SalesReport, *, location_name: str) -> bytes:
     sheet.append([_("Time zone"), report.timezone])
     _append(sheet, [_("Gross sales"), report.gross], money=(1,))
     _append(sheet, [_("Refunds"), report.refunds], money=(1,))
-    _append(sheet, [_("Revenue"), report.revenue], money=(1,))
+    _append(sheet, [pgettext("sales report", "Revenue"), report.revenue], money=(1,))
     _append(sheet, [_("of which stored-value top-ups"), report.top_ups], money=(1,))
     sheet.append([_("Bills"), report.bills])
     sheet.append([_("Clients"), report.clients])
@@ -549,7 +550,7 @@ def sales_report_workbook(report: SalesReport, *, location_name: str) -> bytes:
             _("To"),
             _("Gross sales"),
             _("Refunds"),
-            _("Revenue"),
+            pgettext("sales report", "Revenue"),
             _("Bills"),
             _("Clients"),
             _("Average ticket"),
@@ -592,7 +593,15 @@ def sales_report_workbook(report: SalesReport, *, location_name: str) -> bytes:
     if report.locations:
         sheet = book.create_sheet(_("Locations")[:31])
         sheet.append(
-            [_("Location"), _("Gross sales"), _("Refunds"), _("Revenue"), _("Bills"), _("Clients"), _("Average ticket")]
+            [
+                _("Location"),
+                _("Gross sales"),
+                _("Refunds"),
+                pgettext("sales report", "Revenue"),
+                _("Bills"),
+                _("Clients"),
+                _("Average ticket"),
+            ]
         )
         for place in report.locations:
             _append(

@@ -293,6 +293,21 @@ def test_a_technician_sees_only_their_own_figures(alpha):
     }
 
 
+def test_a_technicians_own_figures_in_chinese_say_业绩_and_点钟(alpha):
+    # given March, and Li's screen in Chinese (the staff's default)
+    arrange_march(alpha)
+    li = logged_in_client(alpha, "li")
+    # when Li opens their own figures
+    html = li.get("/till/my-performance/", MARCH).content.decode()
+    # then their revenue is 业绩 (not the sales report's 营业额) and the services asked for by name 点钟 (not an
+    # invoice request's 已申请), in the figures and on the requested line
+    assert "<dt>业绩</dt><dd>¥164.00</dd>" in html
+    assert "<dt>点钟</dt><dd>1</dd>" in html
+    assert '<th scope="col">业绩</th>' in html
+    assert "<td>Cut · 点钟</td>" in html
+    assert "营业额" not in html and "已申请" not in html
+
+
 def test_the_front_desk_sees_its_own_figures_only_and_a_visitor_signs_in(alpha):
     make_staff(alpha, role="front_desk", username="desk")
     desk = logged_in_client(alpha, "desk")

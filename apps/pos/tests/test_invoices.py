@@ -379,6 +379,27 @@ def test_pages(alpha):
     assert logged_in_client(alpha, "tech").get("/till/invoices/").status_code == 403
 
 
+def test_pages_in_chinese_say_when_it_was_requested_and_its_status(alpha):
+    # given a request waiting to be issued, and the front desk in Chinese (the staff's default)
+    with schema_context(alpha.schema):
+        march = arrange_march()
+        request = invoice_request_create(
+            bill=march.bills["B8"], title="Li Na", amount=10_000, acting_user=owner_of(alpha)
+        )
+    make_staff(alpha, role="front_desk", username="desk")
+    desk = logged_in_client(alpha, "desk")
+
+    # when the list and the request are opened
+    listed = desk.get("/till/invoices/").content.decode()
+    detail = desk.get(f"/till/invoices/{request.pk}/").content.decode()
+
+    # then "Requested" is the time of the request (申请时间) as a heading, and the status 已申请 — never 点钟
+    assert '<thead><tr><th scope="col">申请时间</th>' in listed
+    assert "<td>已申请</td>" in listed
+    assert "<dt>申请时间</dt>" in detail and '<small class="muted">已申请</small>' in detail
+    assert "点钟" not in listed and "点钟" not in detail
+
+
 # --- concurrency ----------------------------------------------------------------------------------
 
 THREADS = 8
