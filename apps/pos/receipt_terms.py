@@ -67,8 +67,8 @@ TERMS: dict[str, Promise] = {
     "counted_cash": pgettext_lazy("receipt", "Counted cash"),
     "difference": pgettext_lazy("receipt", "Difference"),
     "by_tender": pgettext_lazy("receipt", "By payment method"),
-    # Translators: follows a count of payments on the handover report: "Cash taken (3 payments)".
-    "payments": pgettext_lazy("receipt", "payments"),
+    # Translators: a count of payments on the handover report: "Cash taken (3 payments)".
+    "payments": pgettext_lazy("receipt", "%(count)s payments"),
     "bills": pgettext_lazy("receipt", "Bills paid"),
     "takings": pgettext_lazy("receipt", "Takings"),
     "movements": pgettext_lazy("receipt", "Pay-ins and pay-outs"),

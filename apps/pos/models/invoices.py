@@ -22,7 +22,7 @@ class InvoiceType(models.TextChoices):
 
 class InvoiceStatus(models.TextChoices):
     REQUESTED = "requested", pgettext_lazy("invoice request status", "Requested")
-    ISSUED = "issued", _("Issued")
+    ISSUED = "issued", pgettext_lazy("invoice request status", "Issued")
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
 

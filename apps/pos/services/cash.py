@@ -301,7 +301,11 @@ def handover_payload(report: HandoverReport, *, language: str | None = None, wid
     lines += [
         {"type": "rule", "char": "-"},
         {"type": "pair", "left": t["float"], "right": _yuan(figures.opening_float)},
-        {"type": "pair", "left": f"{t['cash_sales']} ({cash.count}{t['payments']})", "right": _yuan(cash.taken)},
+        {
+            "type": "pair",
+            "left": f"{t['cash_sales']} ({t['payments'] % {'count': cash.count}})",
+            "right": _yuan(cash.taken),
+        },
         {"type": "pair", "left": t["cash_refunds"], "right": _yuan(-cash.refunded)},
         {"type": "pair", "left": t["pay_ins"], "right": _yuan(figures.pay_ins)},
         {"type": "pair", "left": t["pay_outs"], "right": _yuan(-figures.pay_outs)},
@@ -314,7 +318,7 @@ def handover_payload(report: HandoverReport, *, language: str | None = None, wid
         ]
     lines += [{"type": "rule", "char": "-"}, {"type": "text", "text": t["by_tender"], "bold": True}]
     for tender in [cash, *figures.others]:
-        label = f"{t.get(tender.method, tender.method)} ({tender.count}{t['payments']})"
+        label = f"{t.get(tender.method, tender.method)} ({t['payments'] % {'count': tender.count}})"
         lines.append({"type": "pair", "left": label, "right": _yuan(tender.taken - tender.refunded)})
         if tender.method != TenderMethod.CASH and tender.counted is not None and tender.difference is not None:
             lines.append({"type": "pair", "left": f"  {t['counted']}", "right": _yuan(tender.counted)})

@@ -87,7 +87,7 @@ CHINESE = {
     "counted_cash": "实点现金",
     "difference": "差额",
     "by_tender": "按支付方式",
-    "payments": "笔",
+    "payments": "%(count)s笔",
     "bills": "结账单数",
     "takings": "营业收款",
     "movements": "存取记录",
