@@ -58,6 +58,7 @@ class PosError(Enum):
     TENDER_INVALID_METHOD = "tender_invalid_method"
     TENDER_NOT_ENABLED = "tender_not_enabled"
     TENDER_NOT_CONNECTED = "tender_not_connected"
+    DEPOSIT_NOT_APPLIED = "deposit_not_applied"
     GATEWAY_ONE_PER_PAYMENT = "gateway_one_per_payment"
     GATEWAY_CODE_REQUIRED = "gateway_code_required"
     GATEWAY_CODE_INVALID = "gateway_code_invalid"
@@ -176,6 +177,7 @@ MESSAGES: dict[PosError, Promise] = {
     PosError.COUPON_NOT_USABLE: _("This coupon cannot be used on this bill."),
     PosError.COUPON_NOT_TOGETHER: _("These coupons cannot be used together."),
     PosError.TENDERS_REQUIRED: _("Add at least one payment."),
+    PosError.DEPOSIT_NOT_APPLIED: _("A deposit is held for this visit: take it as one of the payments."),
     PosError.TOO_MANY_TENDERS: _("A bill is paid with at most 10 payments."),
     PosError.TENDER_INVALID_METHOD: _("Choose cash, WeChat Pay, Alipay, stored value, points or a course card."),
     PosError.TENDER_NOT_ENABLED: _("This salon does not take this kind of payment."),

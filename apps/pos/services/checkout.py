@@ -274,6 +274,42 @@ def _plan(bill: Bill, requests: list[TenderRequest], lines: list[BillLine]) -> l
     return planned
 
 
+def plan_checked(bill: Bill, requests: list[TenderRequest], lines: list[BillLine], *, due: int) -> list[_Planned]:
+    """The tenders planned and checked against the whole of what is due (a payment always settles the
+    bill): they add up to it; what the client holds with the salon (stored value, points, sessions, a
+    deposit taken from stored value) does not pay for a top-up; a deposit held for the visit is applied."""
+    planned = _plan(bill, requests, lines)
+    entered = sum(p.amount for p in planned)
+    if entered != due or (not planned and due):
+        raise pos_error(PosError.TENDERS_DO_NOT_SUM, extra={"due": due, "entered": entered})
+    member_paid = sum(
+        p.amount
+        for p in planned
+        if p.request.method in MEMBER_METHODS
+        or (p.deposit is not None and p.deposit.method == DepositMethod.STORED_VALUE)
+    )
+    if member_paid and member_paid > sum(line.amount for line in lines if line.kind != LineKind.TOP_UP):
+        raise pos_error(PosError.MEMBER_TENDERS_OVER_TOP_UP)
+    if bill.appointment_id is not None and not any(p.deposit is not None for p in planned):
+        # The visit's deposit is the client's money held for this bill: it is used, not left held.
+        held = deposit_held(bill.appointment_id)
+        if held is not None:
+            raise pos_error(
+                PosError.DEPOSIT_NOT_APPLIED,
+                message=_deposit_not_applied(held.amount),
+                extra={"deposit": held.amount},
+            )
+    return planned
+
+
+def _deposit_not_applied(held: int) -> str:
+    from django.utils.translation import gettext
+
+    return gettext(
+        "A deposit of ¥%(amount)s is held for this visit: take it as one of the payments (Booking deposit)."
+    ) % {"amount": fen_to_yuan(held)}
+
+
 def _deposit_once() -> str:
     from django.utils.translation import gettext
 
@@ -339,19 +375,7 @@ def bill_pay(
     lines = bill_lines(locked)
     if not lines:
         raise pos_error(PosError.BILL_EMPTY)
-    planned = _plan(locked, requests, lines)
-    due = locked.total - locked.paid_total - pending
-    entered = sum(p.amount for p in planned)
-    if entered != due or (not planned and due):
-        raise pos_error(PosError.TENDERS_DO_NOT_SUM, extra={"due": due, "entered": entered})
-    member_paid = sum(
-        p.amount
-        for p in planned
-        if p.request.method in MEMBER_METHODS
-        or (p.deposit is not None and p.deposit.method == DepositMethod.STORED_VALUE)
-    )
-    if member_paid and member_paid > sum(line.amount for line in lines if line.kind != LineKind.TOP_UP):
-        raise pos_error(PosError.MEMBER_TENDERS_OVER_TOP_UP)
+    planned = plan_checked(locked, requests, lines, due=locked.total - locked.paid_total - pending)
     written = _take(locked, planned, key, acting_user)
     _settle(locked, written, acting_user)
     if locked.status == BillStatus.PAID:

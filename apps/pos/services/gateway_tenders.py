@@ -45,22 +45,21 @@ from apps.payments.services import (
     gateway_refund,
 )
 from apps.pos.errors import PosError, pos_error
-from apps.pos.models import Bill, BillStatus, LineKind, RefundStatus, RefundTender, Tender, TenderStatus
+from apps.pos.models import Bill, BillStatus, RefundStatus, RefundTender, Tender, TenderStatus
 from apps.pos.selectors_bills import bill_lines
 from apps.pos.services.bills import key_checked, require
 from apps.pos.services.checkout import (
     GATEWAYS,
-    MEMBER_METHODS,
     TenderRequest,
     _locked_for_payment,
     _not_enabled,
-    _plan,
     _replayed,
     _settle,
     _shape_checked,
     _take,
     bill_tender_fail,
     bill_tender_settle,
+    plan_checked,
 )
 
 logger = logging.getLogger(__name__)
@@ -131,14 +130,7 @@ def _open(
         lines = bill_lines(locked)
         if not lines:
             raise pos_error(PosError.BILL_EMPTY)
-        planned = _plan(locked, requests, lines)
-        due = locked.total - locked.paid_total
-        entered = sum(p.amount for p in planned)
-        if entered != due:
-            raise pos_error(PosError.TENDERS_DO_NOT_SUM, extra={"due": due, "entered": entered})
-        member_paid = sum(p.amount for p in planned if p.request.method in MEMBER_METHODS)
-        if member_paid and member_paid > sum(line.amount for line in lines if line.kind != LineKind.TOP_UP):
-            raise pos_error(PosError.MEMBER_TENDERS_OVER_TOP_UP)
+        planned = plan_checked(locked, requests, lines, due=locked.total - locked.paid_total)
         written = _take(locked, planned[:-1], key, acting_user) if len(planned) > 1 else []
         if written:
             _settle(locked, written, acting_user)

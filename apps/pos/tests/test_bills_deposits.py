@@ -128,6 +128,25 @@ def test_a_deposit_tender_that_does_not_match_the_deposit_is_refused_with_nothin
     )
 
 
+def test_a_visit_whose_deposit_is_held_is_not_paid_without_it(till):
+    # given a visit holding ¥100 from stored value
+    bill, held = _visit_bill(till, held=10_000)
+    before = wallet_of(till.member).balance
+    # when the cashier takes the whole bill in cash, forgetting the deposit
+    with pytest.raises(ServiceError) as refused:
+        pay(bill, cash(BILL), by=till.desk)
+    # then it is refused, saying how much is held, and nothing changed: the client's money is not left held
+    assert (refused.value.code, refused.value.extra) == (PosError.DEPOSIT_NOT_APPLIED, {"deposit": 10_000})
+    assert refused.value.message == (
+        "A deposit of ¥100.00 is held for this visit: take it as one of the payments (Booking deposit)."
+    )
+    bill.refresh_from_db()
+    held.refresh_from_db()
+    assert (bill.status, bill.paid_total, held.status) == ("open", 0, "held")
+    assert not Tender.objects.filter(bill=bill).exists()
+    assert wallet_of(till.member).balance == before
+
+
 def test_a_bill_without_a_held_deposit_cannot_take_a_deposit_tender(till):
     walk_in = services.bill_open(location=till.location, acting_user=till.desk)
     services.bill_line_add(bill=walk_in, item=till.shampoo, acting_user=till.desk)
