@@ -11,6 +11,8 @@ Definitions (docs/till-reports.md repeats them for people):
 - **Stored-value top-ups** are shown apart and are not income: the salon holds the money for services it
   still owes (a liability); it becomes income when the client spends it.
 - **Refunds not tied to a line** (money given back without naming what came back) lower income.
+- **Booking deposits kept** (forfeited on a no-show or a late cancellation, SCH-14, in the period) add to
+  income: the client paid them and no bill will.
 - **Expenses** by category: expenses dated in the period less reversals of them.
 - **Profit** = income − expenses.
 """
@@ -38,6 +40,7 @@ from apps.pos.selectors.sales import (
     scope_sql,
     yuan,
 )
+from apps.scheduling.models import Deposit, DepositStatus
 
 StatementPeriod = Literal["month", "quarter", "year", "custom"]
 STATEMENT_PERIODS: tuple[StatementPeriod, ...] = ("month", "quarter", "year", "custom")
@@ -76,6 +79,7 @@ class Statement:
     sales: list[StatementLine]  # net sales by kind
     net_sales: int
     deductions: list[StatementLine]  # course-card sessions, points, refunds without lines
+    other_income: list[StatementLine]  # booking deposits kept
     income: int
     top_ups: int
     expenses: list[StatementLine]  # by category
@@ -100,6 +104,16 @@ def _refunds_total(window: Any) -> int:
         return int(cursor.fetchone()[0])
 
 
+def _kept(window: Any) -> int:
+    """Deposits forfeited in the window, at its location (the appointment's) or everywhere."""
+    kept = Deposit.objects.filter(
+        status=DepositStatus.FORFEITED, settled_at__gte=window.start, settled_at__lt=window.end
+    )
+    if window.location_id is not None:
+        kept = kept.filter(appointment__location_id=window.location_id)
+    return int(kept.aggregate(total=Sum("amount", default=0))["total"])
+
+
 def statement(
     *,
     date_from: datetime.date,
@@ -107,7 +121,7 @@ def statement(
     location: Location | None = None,
     tz: zoneinfo.ZoneInfo | None = None,
 ) -> Statement:
-    """Income, expenses and profit of a period (definitions in the module's docstring). Six statements."""
+    """Income, expenses and profit of a period (definitions in the module's docstring). Seven statements."""
     window = report_window(date_from=date_from, date_to=date_to, location=location, tz=tz)
     figures = sales_figures(window)
     kinds = {k.kind: k for k in figures.by_kind()}
@@ -127,7 +141,10 @@ def statement(
         ),
         StatementLine("refunds", _("Refunds not tied to an item"), unallocated),
     ]
-    income = net_sales - sum(line.amount for line in deductions)
+    other_income = [
+        StatementLine("deposits_kept", _("Booking deposits kept (no-shows, late cancellations)"), _kept(window))
+    ]
+    income = net_sales - sum(line.amount for line in deductions) + sum(line.amount for line in other_income)
 
     expenses_qs = Expense.objects.filter(spent_on__gte=date_from, spent_on__lte=date_to)
     if window.location_id is not None:
@@ -151,6 +168,7 @@ def statement(
         sales=sales,
         net_sales=net_sales,
         deductions=deductions,
+        other_income=other_income,
         income=income,
         top_ups=kinds[LineKind.TOP_UP].net,
         expenses=expenses,
@@ -186,6 +204,8 @@ def statement_workbook(report: Statement, *, location_name: str) -> bytes:
     row(_("Net sales"), report.net_sales, strong=True)
     for line in report.deductions:
         row(_("less: %(what)s") % {"what": line.label}, line.amount)
+    for line in report.other_income:
+        row(_("plus: %(what)s") % {"what": line.label}, line.amount)
     row(_("Income"), report.income, strong=True)
     sheet.append([])
     row(_("Stored-value top-ups (held for clients, not income)"), report.top_ups)

@@ -29,6 +29,8 @@ from apps.pos.services.expenses import (
     expense_reverse,
 )
 from apps.pos.tests.scenario_reports import MARCH_FIRST, MARCH_LAST, arrange_march
+from apps.scheduling.models import AppointmentStatus, Deposit, DepositMethod, DepositStatus
+from apps.scheduling.tests.support import appointment_insert
 from tests.fixtures import api_token, logged_in_client, make_staff, owner_of
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -408,6 +410,42 @@ def test_statement_figures(in_alpha, beta):
     assert (quarter.net_sales, quarter.expenses_total) == (171_000 + 10_000, 120_000)  # February's B3 sale too
 
 
+def test_booking_deposits_kept_are_income_of_the_period_they_were_kept_in(in_alpha):
+    # given March's sales, and deposits of visits at each location: ¥50 kept on a no-show at the main shop
+    # on 20 March, ¥30 kept at the branch on 21 March, ¥40 kept on 1 April, ¥70 given back in March
+    march = arrange_march()
+    technician = make_staff(in_alpha, role="technician", username="tech-dep")
+    shanghai = datetime.timezone(datetime.timedelta(hours=8))
+
+    def deposit(amount: int, status: str, day: datetime.date, location: Location) -> None:
+        visit = appointment_insert(
+            client=march.wang,
+            start=datetime.datetime(2026, 3, 2, 2, 0, tzinfo=datetime.UTC),
+            lines=[(march.cut, technician)],
+            location=location,
+            status=AppointmentStatus.NO_SHOW,
+        )
+        Deposit.objects.create(
+            appointment=visit,
+            amount=amount,
+            method=DepositMethod.DESK,
+            status=status,
+            settled_at=datetime.datetime.combine(day, datetime.time(12), tzinfo=shanghai),
+        )
+
+    deposit(5_000, DepositStatus.FORFEITED, datetime.date(2026, 3, 20), march.main)
+    deposit(3_000, DepositStatus.FORFEITED, datetime.date(2026, 3, 21), march.branch)
+    deposit(4_000, DepositStatus.FORFEITED, datetime.date(2026, 4, 1), march.main)
+    deposit(7_000, DepositStatus.RETURNED, datetime.date(2026, 3, 22), march.main)
+    # when March's statement is read for the chain and for the branch
+    everywhere = statement(date_from=MARCH_FIRST, date_to=MARCH_LAST)
+    branch = statement(date_from=MARCH_FIRST, date_to=MARCH_LAST, location=march.branch)
+    # then what was kept in March is income there, on top of the sales (159,000 without it)
+    assert [(line.key, line.amount) for line in everywhere.other_income] == [("deposits_kept", 8_000)]
+    assert everywhere.income == 159_000 + 8_000
+    assert ([line.amount for line in branch.other_income], branch.income) == ([3_000], 30_000 + 3_000)
+
+
 def test_statement_page_export_and_api(alpha, beta):
     # given
     with schema_context(alpha.schema):
@@ -424,6 +462,7 @@ def test_statement_page_export_and_api(alpha, beta):
     html = page.content.decode()
     assert '<tr class="total" data-line="income"><th scope="row">Income</th><td class="num">¥1,590.00</td></tr>' in html
     assert '<p data-figure="top-ups" class="figure">¥1,000.00</p>' in html
+    assert "plus: Booking deposits kept (no-shows, late cancellations)" in html
     assert '<p data-figure="profit" class="figure">¥390.00</p>' in html
     assert export.status_code == 200
     assert export["Content-Disposition"] == 'attachment; filename="statement-2026-03-01-2026-03-31.xlsx"'
@@ -435,6 +474,7 @@ def test_statement_page_export_and_api(alpha, beta):
     assert (rows["Net sales"], rows["Total expenses"], rows["Profit"]) == (1710, 1200, 390)
     assert rows["Stored-value top-ups (held for clients, not income)"] == 1000
     assert rows["less: Paid with points (a discount, not money)"] == 20
+    assert rows["plus: Booking deposits kept (no-shows, late cancellations)"] == 0
     body = api.json()
     assert (body["net_sales"], body["income"], body["expenses_total"], body["profit"]) == (
         171_000,
