@@ -81,7 +81,7 @@ def seed(run: CheckoutRun, members: int = MEMBERS) -> dict[str, Any]:
     from apps.crm.services.tags import tier_create
     from apps.loyalty.services import tiers, wallets
     from apps.loyalty.services.top_up_rules import top_up_rule_create
-    from apps.pos.selectors_bills import pos_settings
+    from apps.pos.selectors.bills import pos_settings
     from apps.scheduling.services import staff_profile_update
 
     t0 = time.perf_counter()

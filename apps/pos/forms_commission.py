@@ -15,7 +15,7 @@ from apps.catalog.models import Product, ProductCategory, Service, ServiceCatego
 from apps.core.models import Location, StaffLevel
 from apps.core.money import MoneyField
 from apps.pos.models import CommissionMethod, CommissionRule, CommissionScope, LineKind
-from apps.pos.selectors_commission import Period, period_dates
+from apps.pos.selectors.commission import Period, period_dates
 
 TIER_ROWS = 5
 # ISO dates, the only value an <input type="date"> takes, whatever the language.

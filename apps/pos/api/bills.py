@@ -29,7 +29,6 @@ from apps.crm.models import Client
 from apps.loyalty.api.wallets import wallet_body
 from apps.loyalty.models import Coupon, CourseCard
 from apps.loyalty.services._common import Verification, redemption_code_check
-from apps.pos import selectors_bills as selectors
 from apps.pos.api.gateway_tenders import gateway_pay_response
 from apps.pos.models import (
     Bill,
@@ -41,6 +40,7 @@ from apps.pos.models import (
     Tender,
     TenderMethod,
 )
+from apps.pos.selectors import bills as selectors
 from apps.pos.services import bill_coupons, checkout, refunds, till_settings, top_ups
 from apps.pos.services import bills as services
 from apps.scheduling.models import Appointment, Resource

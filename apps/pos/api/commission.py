@@ -20,7 +20,7 @@ from apps.core.db import salon_today
 from apps.core.models import Location, StaffLevel
 from apps.core.permissions import HasRolePermission, acting_user
 from apps.pos.models import CommissionMethod, CommissionRule, CommissionScope, LineKind
-from apps.pos.selectors_commission import commission_rules, staff_performance
+from apps.pos.selectors.commission import commission_rules, staff_performance
 from apps.pos.services import commission as services
 
 

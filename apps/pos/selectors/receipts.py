@@ -103,9 +103,9 @@ class Receipt:
 
 
 def pos_settings_read() -> PosSettings:
-    """The salon's till settings: the one reader, ``selectors_bills.pos_settings`` (the row is made with
+    """The salon's till settings: the one reader, ``selectors.bills.pos_settings`` (the row is made with
     the defaults on first read)."""
-    from apps.pos.selectors_bills import pos_settings
+    from apps.pos.selectors.bills import pos_settings
 
     return pos_settings()
 

@@ -52,7 +52,7 @@ from apps.pos.models import (
     TenderMethod,
     TenderStatus,
 )
-from apps.pos.selectors_bills import bill_lines, pos_settings, succeeded_tenders
+from apps.pos.selectors.bills import bill_lines, pos_settings, succeeded_tenders
 from apps.pos.services.bill_coupons import draft_lines
 from apps.pos.services.bills import key_checked, require, whole
 from apps.pos.services.cash import cash_movement_record, cash_session_require_open

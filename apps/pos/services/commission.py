@@ -734,7 +734,7 @@ def staff_performance_export(
 ) -> Export:
     """The staff performance report of a period as an XLSX workbook. Needs ``view_reports`` and
     ``export_data``; every export is audited (SEC-2)."""
-    from apps.pos.selectors_commission import staff_performance, staff_performance_workbook
+    from apps.pos.selectors.commission import staff_performance, staff_performance_workbook
 
     _require(acting_user, "view_reports")
     _require(acting_user, "export_data")

@@ -46,7 +46,7 @@ from apps.payments.services import (
 )
 from apps.pos.errors import PosError, pos_error
 from apps.pos.models import Bill, BillStatus, RefundStatus, RefundTender, Tender, TenderStatus
-from apps.pos.selectors_bills import bill_lines
+from apps.pos.selectors.bills import bill_lines
 from apps.pos.services.bills import key_checked, require
 from apps.pos.services.checkout import (
     GATEWAYS,

@@ -10,7 +10,7 @@ from apps.core.models import User
 from apps.core.services import audit_record
 from apps.pos.errors import PosError, pos_error
 from apps.pos.models import PosSettings, ReceiptWidth
-from apps.pos.selectors_bills import pos_settings
+from apps.pos.selectors.bills import pos_settings
 from apps.pos.services.bills import require, text
 
 SWITCHES = (

@@ -21,7 +21,7 @@ from apps.core.db import salon_timezone
 from apps.core.errors import ServiceError
 from apps.core.models import AuditEntry, User
 from apps.core.services import location_create
-from apps.pos.selectors_commission import Period, period_dates, staff_performance
+from apps.pos.selectors.commission import Period, period_dates, staff_performance
 from apps.pos.services.commission import (
     commission_record_for_bill,
     commission_reverse_for_refund,

@@ -26,7 +26,6 @@ from apps.core.roles import perm
 from apps.core.views import apply_service_error
 from apps.crm import selectors as client_selectors
 from apps.loyalty.services._common import redemption_code_check
-from apps.pos import selectors_bills as selectors
 from apps.pos.forms_bills import (
     BillOpenForm,
     LineAddForm,
@@ -39,6 +38,7 @@ from apps.pos.forms_bills import (
     staff_choices_read,
 )
 from apps.pos.models import Bill, BillLine, BillStatus, PosSettings, TenderMethod
+from apps.pos.selectors import bills as selectors
 from apps.pos.services import bill_coupons, checkout, refunds, till_settings, top_ups
 from apps.pos.services import bills as services
 from apps.pos.views import gateway_tenders

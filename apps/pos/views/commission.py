@@ -25,7 +25,7 @@ from apps.core.roles import perm
 from apps.core.views import apply_service_error
 from apps.pos.forms_commission import ERROR_FIELDS, CommissionRuleForm, PerformancePeriodForm
 from apps.pos.models import CommissionEntry, CommissionMethod, CommissionRule, CommissionScope, LineKind
-from apps.pos.selectors_commission import (
+from apps.pos.selectors.commission import (
     Period,
     StaffPerformanceReport,
     commission_rules,
