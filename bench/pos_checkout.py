@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import dbutil, machine, throughput
-from bench.throughput import Scenario, broker_url, ms
+from bench.throughput import Scenario, ms
 
 SUBDOMAIN = "checkout-bench"
 TARGET_PER_SECOND = 50
@@ -329,80 +329,39 @@ def main(argv: list[str] | None = None) -> int:
     if not server_url:
         print("DATABASE_URL is not set", file=sys.stderr)
         return 2
-    from bench.run import BENCH_ENV, bench_keys
-
     run = CheckoutRun(
         started=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         machine=machine.describe(),
         postgres=dbutil.server_version(server_url),
         load_start=machine.load_average(),
     )
-    dbutil.create_database(server_url, args.database)
     ok = False
+    # The receipt work a paid bill queues goes to Redis when it answers, as deployed (see
+    # bench.scheduling_booking --broker); else to the default broker on the database.
     try:
-        os.environ.update(BENCH_ENV)
-        os.environ.update(bench_keys())
-        os.environ["DATABASE_URL"] = dbutil.url_with_database(server_url, args.database)
-        # The receipt work a paid bill queues goes to Redis when it answers, as deployed (see
-        # bench.scheduling_booking --broker); else to the default broker on the database.
-        broker = broker_url(args.broker)
-        if broker:
-            os.environ["CELERY_BROKER_URL"] = broker
-        else:
-            os.environ.pop("CELERY_BROKER_URL", None)
-        import django
+        with throughput.bench_salon(server_url, args.database, SUBDOMAIN, args.broker, log) as salon:
+            from django_tenants.utils import schema_context
 
-        django.setup()
-        from django.test import Client as HttpClient
-        from django.test.utils import setup_test_environment
-        from django_tenants.utils import schema_context
-
-        from bench.scenarios import migrate_fresh, signup_raw
-        from tenants import services
-
-        setup_test_environment()  # the test client's ALLOWED_HOSTS/testserver handling
-        t0 = time.perf_counter()
-        migrate_fresh()
-        log(f"migrated in {time.perf_counter() - t0:.1f} s")
-        raw = signup_raw(SUBDOMAIN)
-        salon = services.salon_signup(raw=raw).salon
-        from django.conf import settings
-
-        host = f"{SUBDOMAIN}.{settings.PLATFORM_DOMAIN}"
-        with schema_context(salon.schema_name):
-            data = seed(run, args.members)
-            token = HttpClient(HTTP_HOST=host).post(
-                "/api/v1/auth/token/",
-                {"username": "desk", "password": "Bench-pass-1"},
-                content_type="application/json",
+            with schema_context(salon.schema):
+                data = seed(run, args.members)
+                key = throughput.api_token(salon.host, "desk", "Bench-pass-1")
+                checkout_all(run, data, args.checkouts, key, salon.host, args.workers)
+            run.load_end = machine.load_average()
+            first = run.scenarios[0]
+            print(
+                f"checkout: {first.count:,} in {first.seconds:.2f} s = {first.per_second:,.1f}/s in one process, "
+                f"{run.scenarios[1].per_second:,.1f}/s with {args.workers} workers; SQL statements per checkout "
+                f"{min(run.queries)}–{max(run.queries)} (+ {max(run.search_path_sets)} SET search_path)",
+                flush=True,
             )
-        key = token.json()["token"]
-        with schema_context(salon.schema_name):
-            checkout_all(run, data, args.checkouts, key, host, args.workers)
-        run.load_end = machine.load_average()
-        first = run.scenarios[0]
-        print(
-            f"checkout: {first.count:,} in {first.seconds:.2f} s = {first.per_second:,.1f}/s in one process, "
-            f"{run.scenarios[1].per_second:,.1f}/s with {args.workers} workers; SQL statements per checkout "
-            f"{min(run.queries)}–{max(run.queries)} (+ {max(run.search_path_sets)} SET search_path)",
-            flush=True,
-        )
-        if not args.no_doc:
-            from bench.report import write_doc
+            if not args.no_doc:
+                from bench.report import write_doc
 
-            write_doc(generated_section(run), begin=BEGIN, end=END)
-            print("checkout: wrote docs/benchmarks.md", flush=True)
-        ok = True
+                write_doc(generated_section(run), begin=BEGIN, end=END)
+                print("checkout: wrote docs/benchmarks.md", flush=True)
+            ok = True
     except Exception:
         traceback.print_exc()
-    finally:
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception as exc:  # the drop below forces connections out anyway
-            print(f"closing connections: {exc}", file=sys.stderr)
-        dbutil.drop_database(server_url, args.database)
     return 0 if ok else 1
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import dbutil, machine, throughput
-from bench.throughput import Scenario, broker_label, broker_url, ms
+from bench.throughput import Scenario, broker_label, ms
 
 SUBDOMAIN = "booking-bench"
 TARGET_PER_SECOND = 100
@@ -398,81 +398,40 @@ def main(argv: list[str] | None = None) -> int:
     if not server_url:
         print("DATABASE_URL is not set", file=sys.stderr)
         return 2
-    from bench.run import BENCH_ENV, bench_keys
-
     run = BookingRun(
         started=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         machine=machine.describe(),
         postgres=dbutil.server_version(server_url),
         load_start=machine.load_average(),
     )
-    dbutil.create_database(server_url, args.database)
     ok = False
     try:
-        os.environ.update(BENCH_ENV)
-        os.environ.update(bench_keys())
-        os.environ["DATABASE_URL"] = dbutil.url_with_database(server_url, args.database)
-        run.broker = broker_url(args.broker)
-        if run.broker:
-            os.environ["CELERY_BROKER_URL"] = run.broker
-        else:
-            os.environ.pop("CELERY_BROKER_URL", None)
-        import django
+        with throughput.bench_salon(server_url, args.database, SUBDOMAIN, args.broker, log) as salon:
+            from django_tenants.utils import schema_context
 
-        django.setup()
-        from django.test import Client as HttpClient
-        from django.test.utils import setup_test_environment
-        from django_tenants.utils import schema_context
+            from bench.scenarios import PASSWORD
 
-        from bench.scenarios import PASSWORD, migrate_fresh, signup_raw
-        from tenants import services
+            run.broker = salon.broker
+            with schema_context(salon.schema):
+                data = seed(run)
+            token = throughput.api_token(salon.host, salon.raw["owner_email"], PASSWORD)
+            book_all(run, data, args.bookings, token, salon.host, args.workers)
+            run.load_end = machine.load_average()
+            print(
+                f"booking: {run.bookings:,} bookings in {run.seconds:.2f} s = {run.per_second:,.0f}/s; "
+                f"median {ms(statistics.median(run.latencies_ms))}, p95 {ms(run.percentile(0.95))}; "
+                f"SQL statements per booking {min(run.queries)}–{max(run.queries)} "
+                f"(+ {max(run.search_path_sets)} SET search_path); answers {run.status_codes}",
+                flush=True,
+            )
+            if not args.no_doc:
+                from bench.report import write_doc
 
-        setup_test_environment()  # the test client's ALLOWED_HOSTS/testserver handling
-        t0 = time.perf_counter()
-        migrate_fresh()
-        log(f"migrated in {time.perf_counter() - t0:.1f} s")
-        raw = signup_raw(SUBDOMAIN)
-        salon = services.salon_signup(raw=raw).salon
-        with schema_context(salon.schema_name):
-            data = seed(run)
-        from django.conf import settings
-
-        host = f"{SUBDOMAIN}.{settings.PLATFORM_DOMAIN}"
-        token_response = HttpClient(HTTP_HOST=host).post(
-            "/api/v1/auth/token/",
-            {"username": raw["owner_email"], "password": PASSWORD},
-            content_type="application/json",
-        )
-        token = token_response.json()["token"]
-        book_all(run, data, args.bookings, token, host, args.workers)
-        run.load_end = machine.load_average()
-        print(
-            f"booking: {run.bookings:,} bookings in {run.seconds:.2f} s = {run.per_second:,.0f}/s; "
-            f"median {ms(statistics.median(run.latencies_ms))}, p95 {ms(run.percentile(0.95))}; "
-            f"SQL statements per booking {min(run.queries)}–{max(run.queries)} "
-            f"(+ {max(run.search_path_sets)} SET search_path); answers {run.status_codes}",
-            flush=True,
-        )
-        if not args.no_doc:
-            from bench.report import write_doc
-
-            write_doc(generated_section(run), begin=BEGIN, end=END)
-            print("booking: wrote docs/benchmarks.md", flush=True)
-        ok = True
+                write_doc(generated_section(run), begin=BEGIN, end=END)
+                print("booking: wrote docs/benchmarks.md", flush=True)
+            ok = True
     except Exception:
         traceback.print_exc()
-    finally:
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception as exc:  # the drop below forces connections out anyway
-            print(f"closing connections: {exc}", file=sys.stderr)
-        dbutil.drop_database(server_url, args.database)
-        if run.broker.startswith("redis://"):
-            import redis
-
-            redis.Redis.from_url(run.broker).flushdb()  # the queued messages nobody will send
     return 0 if ok else 1
 
 

@@ -1,14 +1,17 @@
 """What the API throughput benchmarks (booking, checkout) share: a scenario's figures; sending requests one
 after another through Django's in-process test client, in this process or split among forked worker
 processes started together (each with its own database and broker connection, as web workers behind a
-server); and which broker the messages a request queues go to."""
+server); which broker the messages a request queues go to; and the salon a run is made in, on a database of
+its own that is dropped afterwards."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import socket
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,3 +134,77 @@ def broker_label(url: str) -> str:
 
 def ms(value: float) -> str:
     return f"{value:.1f} ms"
+
+
+@dataclass
+class BenchSalon:
+    """A salon made for one throughput run: its schema, the host its API answers on, the broker in use."""
+
+    schema: str
+    host: str
+    broker: str
+    raw: dict[str, Any]
+
+
+@contextlib.contextmanager
+def bench_salon(
+    server_url: str, database: str, subdomain: str, broker_choice: str, log: Callable[[str], None]
+) -> Iterator[BenchSalon]:
+    """Create ``database`` on the server, set the benchmark's environment (production settings, throw-away
+    keys, the broker ``broker_choice`` picks), set Django up, migrate, and sign a salon up on ``subdomain``;
+    afterwards close the connections, drop the database and empty a Redis broker of the messages nobody
+    will send. An error inside is printed and the cleanup still runs; the caller sees ``ok`` stay False."""
+    import os
+
+    from bench import dbutil
+    from bench.run import BENCH_ENV, bench_keys
+
+    dbutil.create_database(server_url, database)
+    broker = ""
+    try:
+        os.environ.update(BENCH_ENV)
+        os.environ.update(bench_keys())
+        os.environ["DATABASE_URL"] = dbutil.url_with_database(server_url, database)
+        broker = broker_url(broker_choice)
+        if broker:
+            os.environ["CELERY_BROKER_URL"] = broker
+        else:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.test.utils import setup_test_environment
+
+        from bench.scenarios import migrate_fresh, signup_raw
+        from tenants import services
+
+        setup_test_environment()  # the test client's ALLOWED_HOSTS/testserver handling
+        started = time.perf_counter()
+        migrate_fresh()
+        log(f"migrated in {time.perf_counter() - started:.1f} s")
+        raw = signup_raw(subdomain)
+        salon = services.salon_signup(raw=raw).salon
+        yield BenchSalon(salon.schema_name, f"{subdomain}.{settings.PLATFORM_DOMAIN}", broker, raw)
+    finally:
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception as exc:  # the drop below forces connections out anyway
+            print(f"closing connections: {exc}", file=sys.stderr)
+        dbutil.drop_database(server_url, database)
+        if broker.startswith("redis://"):
+            import redis
+
+            redis.Redis.from_url(broker).flushdb()  # the queued messages nobody will send
+
+
+def api_token(host: str, username: str, password: str) -> str:
+    """A bearer token from ``POST /api/v1/auth/token/``."""
+    from django.test import Client as HttpClient
+
+    answer = HttpClient(HTTP_HOST=host).post(
+        "/api/v1/auth/token/", {"username": username, "password": password}, content_type="application/json"
+    )
+    return str(answer.json()["token"])
