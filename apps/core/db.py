@@ -72,3 +72,25 @@ def salon_name() -> str:
 
     found = get_tenant_model().objects.filter(schema_name=schema).values_list("name", flat=True).first()
     return found or ""
+
+
+def salon_absolute_url(path: str) -> str:
+    """``path`` as an absolute address on the domain of the salon being served, for what is built without
+    a request (a task, a call after a commit); "" on the public schema. HTTPS when the platform is served
+    behind a TLS proxy, else HTTP on the platform's port (development)."""
+    tenant = getattr(connection, "tenant", None)
+    subdomain = str(getattr(tenant, "subdomain", "") or "")
+    if not subdomain:
+        schema = current_schema()
+        if schema == "public":
+            return ""
+        from django_tenants.utils import get_tenant_model
+
+        found = get_tenant_model().objects.filter(schema_name=schema).values_list("subdomain", flat=True).first()
+        subdomain = str(found or "")
+    if not subdomain:
+        return ""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        return f"https://{subdomain}.{settings.PLATFORM_DOMAIN}{path}"
+    port = "" if settings.PORT in (80, 443) else f":{settings.PORT}"
+    return f"http://{subdomain}.{settings.PLATFORM_DOMAIN}{port}{path}"
