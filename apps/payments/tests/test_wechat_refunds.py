@@ -267,6 +267,30 @@ def test_a_notification_after_the_query_settled_the_refund_is_kept_and_changes_n
     assert _refunded(payment.pk) == 10000
 
 
+def test_a_refund_recorded_failed_then_reported_refunded_is_logged_for_a_person_not_rewritten(
+    wechat_alpha, fake_wechat, refund_signals, caplog
+):
+    # given a refund WeChat Pay reported CHANGE (failed: the amount is free to refund again)
+    payment = _paid()
+    fake_wechat.scenario("bill41ref1", Scenario(kind=PROCESSING, pending_queries=0, refund_status="CHANGE"))
+    refund = gateway_refund(payment=payment, amount=10000, out_refund_no="bill41ref1")
+    assert refund.status == RefundStatus.FAILED
+
+    # when the merchant settles it by hand at WeChat Pay and its notification says SUCCESS
+    fake_wechat.refund("bill41ref1").status = "SUCCESS"
+    with caplog.at_level("ERROR", logger="salon.payments"):
+        kept = gateway_refund_notification_handle(
+            provider="wechat", body=fake_wechat.refund_notification("bill41ref1"), headers={}
+        )
+
+    # then the record stays as it was (a person checks: the money may have gone back another way too)
+    assert (kept.status, kept.error_code) == (RefundStatus.FAILED, "CHANGE")
+    assert _refunded(payment.pk) == 0
+    assert refund_signals == [("bill41ref1", RefundStatus.FAILED)]
+    assert GatewayNotification.objects.count() == 1
+    assert any("recorded failed" in record.getMessage() for record in caplog.records)
+
+
 def test_a_refund_notification_encrypted_with_another_key_is_refused_and_writes_nothing(wechat_alpha, fake_wechat):
     refund = _under_way(fake_wechat)
     fake_wechat.finish_refund("bill41ref1")
