@@ -276,6 +276,12 @@ WECHATPAY_API_BASE = env.str("WECHATPAY_API_BASE", default="https://api.mch.weix
 WECHATPAY_TIMEOUT_SECONDS = env.float("WECHATPAY_TIMEOUT_SECONDS", default=10.0)
 # The IPv4 address WeChat Pay is told the request comes from (spbill_create_ip): the server's own.
 WECHATPAY_CLIENT_IP = env.str("WECHATPAY_CLIENT_IP", default="127.0.0.1")
+# The CA certificates (a PEM file) WeChat Pay's server certificate is verified against. Empty: the default
+# bundle of requests (certifi's Mozilla list, or the file REQUESTS_CA_BUNDLE names). Verification is never
+# switched off: the merchant's API certificate is presented to that server for refunds and reversals.
+WECHATPAY_CA_BUNDLE = env.str("WECHATPAY_CA_BUNDLE", default="")
+if WECHATPAY_CA_BUNDLE and not Path(WECHATPAY_CA_BUNDLE).is_file():
+    raise ImproperlyConfigured(f"WECHATPAY_CA_BUNDLE names no file: {WECHATPAY_CA_BUNDLE}")
 ALIPAY_GATEWAY_URL = env.str("ALIPAY_GATEWAY_URL", default="https://openapi.alipay.com/gateway.do")
 ALIPAY_TIMEOUT_SECONDS = env.float("ALIPAY_TIMEOUT_SECONDS", default=15.0)
 # A client still confirming on their phone (USERPAYING / WAIT_BUYER_PAY), or an answer that was lost:

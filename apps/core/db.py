@@ -1,5 +1,5 @@
 """The schema the database connection is on (django-tenants adds it to the connection at run time), the
-salon's clock, and joining the caller's transaction."""
+salon's clock, joining the caller's transaction, and the salon's own absolute addresses."""
 
 from __future__ import annotations
 
@@ -85,3 +85,25 @@ def joined_transaction() -> AbstractContextManager[Any]:
     does not doom the caller's transaction: the caller may catch it and carry on. An error from the
     database itself still aborts the caller's transaction, loudly."""
     return contextlib.nullcontext() if connection.in_atomic_block else transaction.atomic()
+
+
+def salon_absolute_url(path: str) -> str:
+    """``path`` as an absolute address on the domain of the salon being served, for what is built without
+    a request (a task, a call after a commit); "" on the public schema. HTTPS when the platform is served
+    behind a TLS proxy, else HTTP on the platform's port (development)."""
+    tenant = getattr(connection, "tenant", None)
+    subdomain = str(getattr(tenant, "subdomain", "") or "")
+    if not subdomain:
+        schema = current_schema()
+        if schema == "public":
+            return ""
+        from django_tenants.utils import get_tenant_model
+
+        found = get_tenant_model().objects.filter(schema_name=schema).values_list("subdomain", flat=True).first()
+        subdomain = str(found or "")
+    if not subdomain:
+        return ""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        return f"https://{subdomain}.{settings.PLATFORM_DOMAIN}{path}"
+    port = "" if settings.PORT in (80, 443) else f":{settings.PORT}"
+    return f"http://{subdomain}.{settings.PLATFORM_DOMAIN}{port}{path}"

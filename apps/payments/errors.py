@@ -30,11 +30,13 @@ class PaymentsError(Enum):
     NOT_REFUNDABLE = "not_refundable"
     REFUND_TOO_LARGE = "refund_too_large"
     CERTIFICATE_REQUIRED = "certificate_required"
+    CERTIFICATE_REJECTED = "certificate_rejected"
     CANCEL_REFUSED = "cancel_refused"
     GATEWAY_UNAVAILABLE = "gateway_unavailable"
     SIGNATURE_INVALID = "signature_invalid"
     NOTIFICATION_INVALID = "notification_invalid"
     UNKNOWN_PAYMENT = "unknown_payment"
+    UNKNOWN_REFUND = "unknown_refund"
     AMOUNT_MISMATCH = "amount_mismatch"
     # Merchant credentials
     INVALID_APP_ID = "invalid_app_id"
@@ -73,6 +75,10 @@ MESSAGES: dict[PaymentsError, Promise] = {
         "WeChat Pay needs the merchant's API certificate for refunds and cancellations: "
         "add it under Settings, Payments."
     ),
+    PaymentsError.CERTIFICATE_REJECTED: _(
+        "WeChat Pay refused the merchant's API certificate, so nothing was done: an owner can enter the "
+        "current certificate (apiclient_cert.pem and apiclient_key.pem) under Settings, Payments."
+    ),
     PaymentsError.CANCEL_REFUSED: _("The provider refused to cancel this payment."),
     PaymentsError.GATEWAY_UNAVAILABLE: _(
         "The payment provider did not answer. Nothing is lost: the payment is checked again automatically."
@@ -80,6 +86,7 @@ MESSAGES: dict[PaymentsError, Promise] = {
     PaymentsError.SIGNATURE_INVALID: _("The notification's signature does not verify."),
     PaymentsError.NOTIFICATION_INVALID: _("The notification cannot be read."),
     PaymentsError.UNKNOWN_PAYMENT: _("No payment with this number exists."),
+    PaymentsError.UNKNOWN_REFUND: _("No refund with this number exists."),
     PaymentsError.AMOUNT_MISMATCH: _("The amount the provider reports differs from the payment's amount."),
     PaymentsError.INVALID_APP_ID: _("Enter the app ID as shown by the provider (letters and digits)."),
     PaymentsError.INVALID_MCH_ID: _("Enter the merchant number (digits only)."),
@@ -118,12 +125,14 @@ FIELDS: dict[PaymentsError, str] = {
 STATUS: dict[PaymentsError, int] = {
     PaymentsError.PERMISSION_DENIED: 403,
     PaymentsError.UNKNOWN_PAYMENT: 404,
+    PaymentsError.UNKNOWN_REFUND: 404,
     PaymentsError.ACCOUNT_NOT_READY: 409,
     PaymentsError.OUT_TRADE_NO_REUSED: 409,
     PaymentsError.OUT_REFUND_NO_REUSED: 409,
     PaymentsError.NOT_PENDING: 409,
     PaymentsError.NOT_REFUNDABLE: 409,
     PaymentsError.CERTIFICATE_REQUIRED: 409,
+    PaymentsError.CERTIFICATE_REJECTED: 409,
     PaymentsError.CANCEL_REFUSED: 409,
     PaymentsError.AMOUNT_MISMATCH: 409,
     PaymentsError.GATEWAY_UNAVAILABLE: 503,

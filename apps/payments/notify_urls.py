@@ -8,5 +8,6 @@ app_name = "payments_notify"
 
 urlpatterns = [
     path("wechat/", views.notify, {"provider": "wechat"}, name="wechat"),
+    path("wechat/refund/", views.refund_notify, {"provider": "wechat"}, name="wechat_refund"),
     path("alipay/", views.notify, {"provider": "alipay"}, name="alipay"),
 ]

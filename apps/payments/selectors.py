@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
+from apps.core.db import salon_absolute_url
 from apps.payments.models import (
     CREDENTIAL_FIELDS,
     SECRET_FIELDS,
@@ -63,3 +64,12 @@ def gateway_payments() -> QuerySet[GatewayPayment]:
 def notify_url(request: HttpRequest, provider: str) -> str:
     """The absolute address this salon's notifications from ``provider`` go to (for gateway_charge_qr)."""
     return request.build_absolute_uri(reverse(f"payments_notify:{provider}"))
+
+
+def refund_notify_url(provider: str) -> str:
+    """The absolute address this salon's refund notifications from ``provider`` go to, built without a
+    request (refunds are sent after a commit or by the reconciliation); "" for a provider that sends none
+    (Alipay answers a refund at once) or when no salon is being served."""
+    if provider != Provider.WECHAT:
+        return ""
+    return salon_absolute_url(reverse("payments_notify:wechat_refund"))

@@ -3,6 +3,8 @@ notify addresses the providers post to (no sign-in, no CSRF token: the signature
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,7 +20,11 @@ from apps.payments import selectors
 from apps.payments.forms import AlipayAccountForm, WeChatAccountForm
 from apps.payments.gateways import module_for
 from apps.payments.models import Provider
-from apps.payments.services import gateway_notification_handle, merchant_account_update
+from apps.payments.services import (
+    gateway_notification_handle,
+    gateway_refund_notification_handle,
+    merchant_account_update,
+)
 
 settings_page = staff_permission_required("manage_settings")
 FORMS: dict[str, type[forms.Form]] = {Provider.WECHAT: WeChatAccountForm, Provider.ALIPAY: AlipayAccountForm}
@@ -59,19 +65,31 @@ def account_edit(request: HttpRequest, provider: str) -> HttpResponse:
     return render(request, "payments/account_form.html", {"form": form, "account": view})
 
 
-@csrf_exempt
-@require_POST
-def notify(request: HttpRequest, provider: str) -> HttpResponse:
-    """A provider's payment notification: answered in the provider's own format, SUCCESS/success once it is
-    recorded (also for a repeat), FAIL/fail otherwise (the provider then sends it again later)."""
+def _notification_answer(request: HttpRequest, provider: str, handle: Callable[..., object]) -> HttpResponse:
+    """Run ``handle`` on a provider's notification and answer in the provider's own format: SUCCESS /
+    success once it is recorded (also for a repeat), FAIL / fail otherwise (the provider sends it again)."""
     gateway = module_for(provider)
     if len(request.body) > MAX_NOTIFICATION_BYTES:
         body, content_type = gateway.notification_reply(ok=False, message="too large")
         return HttpResponse(body, content_type=content_type, status=413)
     try:
-        gateway_notification_handle(provider=provider, body=request.body, headers=dict(request.headers))
+        handle(provider=provider, body=request.body, headers=dict(request.headers))
     except ServiceError as error:
         body, content_type = gateway.notification_reply(ok=False, message=error.code.value)
         return HttpResponse(body, content_type=content_type, status=error.status)
     body, content_type = gateway.notification_reply(ok=True)
     return HttpResponse(body, content_type=content_type)
+
+
+@csrf_exempt
+@require_POST
+def notify(request: HttpRequest, provider: str) -> HttpResponse:
+    """A provider's payment notification."""
+    return _notification_answer(request, provider, gateway_notification_handle)
+
+
+@csrf_exempt
+@require_POST
+def refund_notify(request: HttpRequest, provider: str) -> HttpResponse:
+    """A provider's refund notification (WeChat Pay: sent to the notify_url of the refund)."""
+    return _notification_answer(request, provider, gateway_refund_notification_handle)

@@ -7,6 +7,11 @@ bill and the gateway payment change together. A duplicated notice changes nothin
 idempotent). A payment that succeeds after its tender failed (paid after a cancellation) or after the bill
 closed (paid another way meanwhile) fails its tender and is given back to the client in full after the
 commit (``stray_payment_give_back``); raising here would undo payments' record of money that moved.
+
+``gateway_refund_settled`` (apps.payments): the gateway refund of a refund part (found by its
+``out_refund_no``) ended, however that became known (the gateway's answer, a refund query, its refund
+notification). The part, still pending, says so in the same transaction: refunded, or failed with the
+gateway's reason (the money stays with the salon: a person gives it back another way).
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from django.dispatch import receiver
 from django.utils.translation import gettext
 
 from apps.core.errors import ServiceError
-from apps.payments.models import GatewayPayment, PaymentStatus
-from apps.payments.signals import gateway_payment_settled
-from apps.pos.models import Tender
+from apps.payments.models import GatewayPayment, GatewayRefund, PaymentStatus
+from apps.payments.models import RefundStatus as GatewayRefundStatus
+from apps.payments.signals import gateway_payment_settled, gateway_refund_settled
+from apps.pos.models import RefundStatus, RefundTender, Tender
 from apps.pos.services.checkout import bill_tender_fail, bill_tender_settle
 from apps.pos.services.gateway_tenders import stray_payment_give_back
 
@@ -54,3 +60,16 @@ def tender_on_gateway_payment(sender: Any, payment: GatewayPayment, **kwargs: An
             transaction.on_commit(partial(stray_payment_give_back, payment_pk=payment.pk))
     elif payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
         bill_tender_fail(tender=tender, failure_code=payment.error_code, failure_message=payment.error_message)
+
+
+@receiver(gateway_refund_settled, dispatch_uid="pos.gateway_refund_settled")
+def refund_part_on_gateway_refund(sender: Any, refund: GatewayRefund, **kwargs: Any) -> None:
+    if refund.status == GatewayRefundStatus.SUCCEEDED:
+        status, message = RefundStatus.SUCCEEDED, ""
+    elif refund.status == GatewayRefundStatus.FAILED:
+        status, message = RefundStatus.FAILED, refund.error_message or refund.error_code
+    else:
+        return
+    RefundTender.objects.filter(out_refund_no=refund.out_refund_no, status=RefundStatus.PENDING).update(
+        status=status, failure_message=message[:255]
+    )

@@ -23,7 +23,9 @@ class Outcome(StrEnum):
     CLOSED = "closed"  # cancelled, closed or reversed: no money taken (or given back)
     NOT_FOUND = "not_found"  # the provider knows no such payment
     CREATED = "created"  # a QR order exists and waits to be scanned
-    ACCEPTED = "accepted"  # a refund or a cancellation was accepted
+    ACCEPTED = "accepted"  # a refund or a cancellation was accepted (a WeChat refund: now under way)
+    PROCESSING = "processing"  # a refund under way at the provider: ask again later
+    REFUNDED = "refunded"  # a refund went through: the money is back with the client
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class GatewayAnswer:
     paid_at: datetime.datetime | None = None
     code_url: str = ""
     refund_id: str = ""
+    refunded_at: datetime.datetime | None = None
     error_code: str = ""
     error_message: str = ""
     retry: bool = False  # a cancellation the provider asks to send again
@@ -49,6 +52,20 @@ class GatewayNotice:
     amount: int | None
     outcome: Outcome  # PAID, CLOSED or PAYING (nothing to do)
     paid_at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class GatewayRefundNotice:
+    """A refund notification that decrypted (or verified) with the salon's key: what it says about which
+    refund. ``answer`` is REFUNDED, FAILED or PROCESSING, with the refund id and time."""
+
+    dedupe_key: str
+    out_trade_no: str
+    out_refund_no: str
+    transaction_id: str
+    total: int | None  # the payment's amount, fen
+    amount: int | None  # the refund's amount, fen
+    answer: GatewayAnswer
 
 
 def unavailable(detail: str) -> Exception:

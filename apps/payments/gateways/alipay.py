@@ -217,10 +217,24 @@ def cancel(values: Mapping[str, str], *, out_trade_no: str, kind: str) -> Gatewa
     return _answer(data, Outcome.FAILED)
 
 
+def refund_ready(values: Mapping[str, str]) -> None:
+    """Alipay refunds need nothing beyond the account's keys."""
+    return None
+
+
 def refund(
-    values: Mapping[str, str], *, out_trade_no: str, total: int, amount: int, out_refund_no: str, reason: str
+    values: Mapping[str, str],
+    *,
+    out_trade_no: str,
+    total: int,
+    amount: int,
+    out_refund_no: str,
+    reason: str,
+    notify_url: str = "",
 ) -> GatewayAnswer:
-    """alipay.trade.refund of ``amount``; ``out_refund_no`` (out_request_no) makes a repeat harmless."""
+    """alipay.trade.refund of ``amount``; ``out_refund_no`` (out_request_no) makes a repeat harmless. Alipay
+    answers a refund done (back to the client's balance or card) or refused; there is no refund
+    notification to wait for, so ``notify_url`` is not used."""
     request = AlipayTradeRefundRequest()
     content: dict[str, Any] = {
         "out_trade_no": out_trade_no,
@@ -232,7 +246,7 @@ def refund(
     request.biz_content = content
     data = _call(values, request)
     if data.get("code") == _SUCCESS:
-        return GatewayAnswer(Outcome.ACCEPTED)
+        return GatewayAnswer(Outcome.REFUNDED, refunded_at=_time(data.get("gmt_refund_pay")))
     return _answer(data, Outcome.UNKNOWN if _system_error(data) else Outcome.FAILED)
 
 

@@ -8,7 +8,7 @@ from apps.payments.services.charges import (
     gateway_payment_cancel,
     gateway_payment_query,
 )
-from apps.payments.services.notifications import gateway_notification_handle
+from apps.payments.services.notifications import gateway_notification_handle, gateway_refund_notification_handle
 from apps.payments.services.reconcile import gateway_payments_reconcile
 from apps.payments.services.refunds import gateway_refund
 
@@ -20,5 +20,6 @@ __all__ = [
     "gateway_payment_query",
     "gateway_payments_reconcile",
     "gateway_refund",
+    "gateway_refund_notification_handle",
     "merchant_account_update",
 ]

@@ -1,4 +1,4 @@
-"""Payment notifications the providers send to the salon's notify addresses."""
+"""Payment and refund notifications the providers send to the salon's notify addresses."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from django.db import IntegrityError, transaction
 
 from apps.payments.errors import PaymentsError, payments_error
 from apps.payments.gateways import Outcome, module_for
-from apps.payments.models import GatewayNotification, GatewayPayment, PaymentStatus
+from apps.payments.models import GatewayNotification, GatewayPayment, GatewayRefund, PaymentStatus
 from apps.payments.services._common import check_provider, logger, merchant_values, payment_settle
+from apps.payments.services.refunds import refund_settle
 
 
 def gateway_notification_handle(*, provider: str, body: bytes, headers: Mapping[str, str]) -> GatewayPayment | None:
@@ -61,3 +62,62 @@ def gateway_notification_handle(*, provider: str, body: bytes, headers: Mapping[
         if notice.outcome == Outcome.CLOSED:
             return payment_settle(payment=payment, status=PaymentStatus.CANCELLED, error_code="TRADE_CLOSED")
     return GatewayPayment.objects.get(pk=payment.pk)
+
+
+def gateway_refund_notification_handle(*, provider: str, body: bytes, headers: Mapping[str, str]) -> GatewayRefund:
+    """Record a provider's refund notification and settle the refund it is about. Rule: it must decrypt
+    with the salon's API key (WeChat Pay's ``req_info``) and name the salon's app and merchant, or it writes
+    nothing; it must be about a refund of ours — that refund number, of that payment (merchant number and
+    transaction id), of that amount — or it is refused and writes nothing; each event is kept once (unique
+    refund id + status), so a repeat, also two arriving at the same moment, changes nothing. The refund
+    changes through ``refund_settle`` (once, whatever arrived first: the answer, a query, this)."""
+    check_provider(provider)
+    values = merchant_values(provider, enabled_only=False)
+    parse = getattr(module_for(provider), "parse_refund_notification", None)
+    if parse is None:  # Alipay sends no refund notifications
+        raise payments_error(PaymentsError.NOTIFICATION_INVALID)
+    notice = parse(values, body=body, headers=headers)
+    refund = (
+        GatewayRefund.objects.select_related("payment")
+        .filter(out_refund_no=notice.out_refund_no, payment__provider=provider)
+        .first()
+    )
+    payment = refund.payment if refund is not None else None
+    if (
+        refund is None
+        or payment is None
+        or payment.out_trade_no != notice.out_trade_no
+        or (notice.transaction_id and notice.transaction_id != payment.provider_transaction_id)
+    ):
+        logger.warning("%s refund notification for unknown refund %s", provider, notice.out_refund_no)
+        raise payments_error(PaymentsError.UNKNOWN_REFUND)
+    if (notice.amount is not None and notice.amount != refund.amount) or (
+        notice.total is not None and notice.total != payment.amount
+    ):
+        logger.error(
+            "%s refund notification for %s reports %s of %s fen, expected %s of %s",
+            provider,
+            refund.out_refund_no,
+            notice.amount,
+            notice.total,
+            refund.amount,
+            payment.amount,
+            extra={"refund": refund.pk},
+        )
+        raise payments_error(PaymentsError.AMOUNT_MISMATCH)
+    with transaction.atomic():
+        try:
+            # A second copy of this event waits here on the unique index until the first commits, then
+            # fails: it is a duplicate and changes nothing.
+            with transaction.atomic():
+                GatewayNotification.objects.create(
+                    provider=provider,
+                    dedupe_key=notice.dedupe_key[:160],
+                    out_trade_no=notice.out_trade_no[:64],
+                    payment=payment,
+                    body=body.decode("utf-8", errors="replace"),
+                    is_verified=True,
+                )
+        except IntegrityError:
+            return GatewayRefund.objects.get(pk=refund.pk)
+        return refund_settle(refund=refund, answer=notice.answer)

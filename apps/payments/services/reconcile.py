@@ -16,6 +16,9 @@ from apps.payments.services.refunds import refund_send
 # Older than this, a payment still pending is left for a person (a provider that has not answered for two
 # days will not start now); it stays listed as pending on the payments page.
 GIVE_UP_AFTER = datetime.timedelta(days=2)
+# A WeChat Pay refund to a bank card can stay under way for several working days (a long weekend
+# included), so pending refunds are asked about for longer; a notification may settle them before.
+REFUNDS_GIVE_UP_AFTER = datetime.timedelta(days=10)
 BATCH = 200
 
 
@@ -23,8 +26,10 @@ def gateway_payments_reconcile(*, now: datetime.datetime | None = None) -> dict[
     """Settle what is still open in this salon. Rule: every payment pending for more than
     PAYMENTS_RECONCILE_AFTER_SECONDS is asked about; one still unpaid PAYMENTS_EXPIRE_MINUTES after it
     started is cancelled at the provider (a code payment is reversed, so money taken after all goes back);
-    every refund still pending is sent again under its own refund number. Safe to run twice at once: each
-    change goes through the row-locked settle."""
+    every refund still pending is carried forward (``refund_send``: a WeChat Pay refund is asked about with
+    a refund query, and sent again under its own number only if WeChat Pay has none; an Alipay refund is
+    sent again under its own number). Safe to run twice at once: each change goes through the row-locked
+    settle of the payment or refund."""
     now = now or timezone.now()
     asked_before = now - datetime.timedelta(seconds=settings.PAYMENTS_RECONCILE_AFTER_SECONDS)
     expired_before = now - datetime.timedelta(minutes=settings.PAYMENTS_EXPIRE_MINUTES)
@@ -44,9 +49,13 @@ def gateway_payments_reconcile(*, now: datetime.datetime | None = None) -> dict[
         except ServiceError as error:
             counts["errors"] += 1
             logger.warning("reconciling payment %s: %s", payment.out_trade_no, error.message)
-    refunds = GatewayRefund.objects.filter(
-        status=RefundStatus.PENDING, created_at__lt=asked_before, created_at__gte=now - GIVE_UP_AFTER
-    ).select_related("payment")[:BATCH]
+    refunds = (
+        GatewayRefund.objects.filter(
+            status=RefundStatus.PENDING, created_at__lt=asked_before, created_at__gte=now - REFUNDS_GIVE_UP_AFTER
+        )
+        .select_related("payment")
+        .order_by("created_at", "pk")[:BATCH]
+    )
     for refund in refunds:
         try:
             counts["refunds"] += refund_send(refund=refund).status != RefundStatus.PENDING

@@ -5,11 +5,22 @@ wrongly is caught.
 
 Scenarios per payment code or merchant number (``fake.scenario(key, Scenario(kind=…))``): success, user
 paying (USERPAYING for N queries, then paid or PAYERROR), failure (AUTHCODEEXPIRE by default), timeout
-(charged, answer late), system error (charged, SYSTEMERROR answered). ``fake.ledger`` records what moved.
+(charged, answer late), system error (charged, SYSTEMERROR answered). Per refund number: success (refunded
+at once), processing (PROCESSING for N refund queries, then SUCCESS or ``refund_status`` CHANGE /
+REFUNDCLOSE), failure (NOTENOUGH), timeout, system error. ``fake.ledger`` records what moved.
+
+With ``WeChatPayTLS`` (what the ``fake_wechat`` fixture uses) it serves HTTPS only, and ``secapi/*`` (refund,
+reverse) needs the merchant's API certificate issued by the fake's "Tenpay" CA, as the real service does:
+a request without one, or with another certificate, fails at TLS and is listed in
+``fake.ledger.certificate_refused``.
+
+Refund notifications are built as WeChat Pay sends them: ``req_info`` is the refund's fields as XML,
+AES-256-ECB encrypted (PKCS#7) with the lower-case hex MD5 of the API key, base64 encoded.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import hmac
@@ -17,11 +28,15 @@ import itertools
 import secrets
 import xml.etree.ElementTree as ET
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from apps.payments.testing.server import (
     FAILURE,
+    PROCESSING,
     SYSTEM_ERROR,
     TIMEOUT,
     USER_PAYING,
@@ -29,7 +44,9 @@ from apps.payments.testing.server import (
     Movement,
     deliver,
     post,
+    server_context,
 )
+from apps.payments.testing.tls import WeChatPayTLS
 
 _BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
 _numbers = itertools.count(1)
@@ -57,6 +74,20 @@ def from_xml(body: bytes) -> dict[str, str]:
     return {child.tag: (child.text or "") for child in root}
 
 
+def encrypt_req_info(fields: dict[str, str], api_key: str) -> str:
+    """WeChat Pay v2's refund notification ``req_info``: the fields as ``<root>…</root>``, AES-256-ECB with
+    PKCS#7 padding under the lower-case hex MD5 of the API key (32 ASCII bytes), base64."""
+    root = ET.Element("root")
+    for key, value in fields.items():
+        ET.SubElement(root, key).text = str(value)
+    plain = ET.tostring(root, encoding="utf-8")
+    secret = hashlib.md5(api_key.encode()).hexdigest().encode()  # noqa: S324 - WeChat Pay v2's own scheme
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(plain) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(secret), modes.ECB()).encryptor()  # noqa: S305 - WeChat Pay v2's own scheme
+    return base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode()
+
+
 @dataclass
 class Merchant:
     app_id: str
@@ -77,18 +108,42 @@ class Order:
     code_url: str = ""
     queries_left: int = 0
     then_paid: bool = True
-    refunds: dict[str, int] | None = None
+    refunds: list[str] = field(default_factory=list)  # refund numbers, in the order asked
+
+
+# A refund that ended this way gave nothing back (CHANGE: the client's card refused it, left for the
+# merchant to settle by hand; REFUNDCLOSE: closed).
+REFUND_FAILED = frozenset({"CHANGE", "REFUNDCLOSE"})
+
+
+@dataclass
+class RefundRecord:
+    out_refund_no: str
+    out_trade_no: str
+    amount: int  # fen
+    refund_id: str
+    status: str  # PROCESSING, SUCCESS, CHANGE, REFUNDCLOSE
+    final_status: str = "SUCCESS"  # how a PROCESSING refund ends
+    queries_left: int = 0  # refund queries answered PROCESSING before it ends
+    success_time: str = ""
+    notify_url: str = ""
 
 
 class FakeWeChatPay(FakeServer):
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, tls: WeChatPayTLS | None = None) -> None:
+        context = None
+        if tls is not None:
+            context = server_context(
+                cert_file=tls.server_cert_file, key_file=tls.server_key_file, client_ca_file=tls.merchant_ca_file
+            )
+        super().__init__(tls=context, client_certificate_paths=("/secapi/",))
         self.merchants: dict[str, Merchant] = {}
         self.orders: dict[str, Order] = {}
+        self.refunds: dict[str, RefundRecord] = {}
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        return f"{self.scheme}://127.0.0.1:{self.port}/"
 
     def add_merchant(self, *, app_id: str, mch_id: str, api_key: str) -> Merchant:
         merchant = Merchant(app_id, mch_id, api_key)
@@ -155,6 +210,68 @@ class FakeWeChatPay(FakeServer):
         target = url or self.orders[out_trade_no].notify_url
         return deliver(times, lambda: post(target, body, "text/xml", resolve=resolve), concurrently=concurrently)
 
+    def refund_notification(
+        self, out_refund_no: str, *, api_key: str | None = None, refund_fee: int | None = None
+    ) -> bytes:
+        """The refund result notification of a refund that ended (SUCCESS, CHANGE or REFUNDCLOSE): the outer
+        XML is not signed, ``req_info`` is encrypted with the merchant's API key (another key forges it;
+        another ``refund_fee`` makes it disagree with the refund)."""
+        with self.lock:
+            record = self.refunds[out_refund_no]
+            assert record.status != "PROCESSING", "WeChat Pay notifies a refund once it ended"
+            order = self.orders[record.out_trade_no]
+            merchant = self.merchants[order.mch_id]
+            info = {
+                "transaction_id": order.transaction_id,
+                "out_trade_no": order.out_trade_no,
+                "refund_id": record.refund_id,
+                "out_refund_no": record.out_refund_no,
+                "total_fee": str(order.total_fee),
+                "settlement_total_fee": str(order.total_fee),
+                "refund_fee": str(record.amount if refund_fee is None else refund_fee),
+                "settlement_refund_fee": str(record.amount if refund_fee is None else refund_fee),
+                "refund_status": record.status,
+                "refund_recv_accout": "支付用户的零钱",
+                "refund_account": "REFUND_SOURCE_UNSETTLED_FUNDS",
+                "refund_request_source": "API",
+            }
+            if record.success_time:
+                info["success_time"] = record.success_time
+            fields = {
+                "return_code": "SUCCESS",
+                "appid": merchant.app_id,
+                "mch_id": merchant.mch_id,
+                "nonce_str": secrets.token_hex(16),
+                "req_info": encrypt_req_info(info, api_key or merchant.api_key),
+            }
+        return to_xml(fields)
+
+    def send_refund_notification(
+        self,
+        out_refund_no: str,
+        *,
+        times: int = 1,
+        concurrently: bool = False,
+        url: str = "",
+        resolve: dict[str, str] | None = None,
+    ) -> list[tuple[int, bytes]]:
+        """POST the refund notification to the refund's notify_url (or ``url``), ``times`` times."""
+        body = self.refund_notification(out_refund_no)
+        target = url or self.refunds[out_refund_no].notify_url
+        return deliver(times, lambda: post(target, body, "text/xml", resolve=resolve), concurrently=concurrently)
+
+    def finish_refund(self, out_refund_no: str, status: str = "SUCCESS") -> RefundRecord:
+        """A refund under way ends now (SUCCESS gives the money back; CHANGE / REFUNDCLOSE give nothing)."""
+        with self.lock:
+            record = self.refunds[out_refund_no]
+            if record.status == "PROCESSING":
+                self._refund_end(record, status)
+            return record
+
+    def refund(self, out_refund_no: str) -> RefundRecord | None:
+        with self.lock:
+            return self.refunds.get(out_refund_no)
+
     # --- the API --------------------------------------------------------------------------------
 
     def handle(self, path: str, query: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes, float]:
@@ -179,6 +296,7 @@ class FakeWeChatPay(FakeServer):
                 "pay/closeorder": self._closeorder,
                 "secapi/pay/reverse": self._reverse,
                 "secapi/pay/refund": self._refund,
+                "pay/refundquery": self._refundquery,
             }.get(endpoint)
             if action is None:
                 return self._fail("未知接口")
@@ -297,31 +415,96 @@ class FakeWeChatPay(FakeServer):
         order.state = "REVOKED"
         return {"result_code": "SUCCESS", "recall": "N"}, 0.0
 
+    def _refund_end(self, record: RefundRecord, status: str) -> None:
+        """A refund ends (under the lock): SUCCESS gives the money back to the client."""
+        record.status = status
+        if status == "SUCCESS":
+            record.success_time = datetime.datetime.now(tz=_BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+            movement = Movement(record.out_trade_no, -record.amount, f"refund:{record.out_refund_no}")
+            self.ledger.movements.append(movement)
+
     def _refund(self, merchant: Merchant, fields: dict[str, str]) -> tuple[dict[str, str], float]:
         order = self.orders.get(fields.get("out_trade_no", ""))
-        if order is None or order.state not in {"SUCCESS", "REFUND"}:
+        if order is None or order.mch_id != merchant.mch_id or order.state not in {"SUCCESS", "REFUND"}:
             return self._error("ORDERNOTEXIST", "订单不存在或未支付"), 0.0
         number, fee = fields["out_refund_no"], int(fields["refund_fee"])
-        order.refunds = order.refunds or {}
         scenario = self.scenario_for(number)
-        if number not in order.refunds:
+        record = self.refunds.get(number)
+        if record is None:
             if scenario.kind == FAILURE:
                 return self._error(scenario.error_code or "NOTENOUGH", scenario.error_message or "余额不足"), 0.0
-            if int(fields["total_fee"]) != order.total_fee or fee + sum(order.refunds.values()) > order.total_fee:
+            taken = sum(self.refunds[n].amount for n in order.refunds if self.refunds[n].status not in REFUND_FAILED)
+            if int(fields["total_fee"]) != order.total_fee or fee + taken > order.total_fee:
                 return self._error("INVALID_REQUEST", "退款金额大于支付金额"), 0.0
-            order.refunds[number] = fee
+            record = RefundRecord(
+                number,
+                order.out_trade_no,
+                fee,
+                refund_id=f"50000{next(_numbers):024d}",
+                status="PROCESSING",
+                notify_url=fields.get("notify_url", ""),
+            )
+            self.refunds[number] = record
+            order.refunds.append(number)
             order.state = "REFUND"
-            self.ledger.movements.append(Movement(order.out_trade_no, -fee, f"refund:{number}"))
+            if scenario.kind == PROCESSING:
+                record.queries_left, record.final_status = scenario.pending_queries, scenario.refund_status
+            else:
+                self._refund_end(record, "SUCCESS")
+            if scenario.kind == SYSTEM_ERROR:
+                return self._error("SYSTEMERROR", "系统超时"), 0.0
+        elif record.amount != fee or record.out_trade_no != order.out_trade_no:
+            return self._error("INVALID_REQUEST", "退款单号已用于其他退款"), 0.0
         return {
             "result_code": "SUCCESS",
             "transaction_id": order.transaction_id,
             "out_trade_no": order.out_trade_no,
             "out_refund_no": number,
-            "refund_id": f"50000{abs(hash(number)) % 10**23:023d}",
-            "refund_fee": str(order.refunds[number]),
+            "refund_id": record.refund_id,
+            "refund_fee": str(record.amount),
             "total_fee": str(order.total_fee),
             "cash_fee": str(order.total_fee),
         }, (scenario.delay if scenario.kind == TIMEOUT else 0.0)
+
+    def _refundquery(self, merchant: Merchant, fields: dict[str, str]) -> tuple[dict[str, str], float]:
+        """Refund query by refund number (or every refund of a payment): a refund under way moves on by one
+        query each time, and ends as its scenario says."""
+        if fields.get("out_refund_no"):
+            record = self.refunds.get(fields["out_refund_no"])
+            records = [record] if record is not None else []
+        else:
+            order = self.orders.get(fields.get("out_trade_no", ""))
+            records = [self.refunds[n] for n in order.refunds] if order is not None else []
+        records = [r for r in records if self.orders[r.out_trade_no].mch_id == merchant.mch_id]
+        if not records:
+            return self._error("REFUNDNOTEXIST", "退款订单查询失败"), 0.0
+        order = self.orders[records[0].out_trade_no]
+        answer = {
+            "result_code": "SUCCESS",
+            "transaction_id": order.transaction_id,
+            "out_trade_no": order.out_trade_no,
+            "total_fee": str(order.total_fee),
+            "cash_fee": str(order.total_fee),
+            "refund_count": str(len(records)),
+        }
+        for n, record in enumerate(records):
+            if record.status == "PROCESSING":
+                if record.queries_left > 0:
+                    record.queries_left -= 1
+                else:
+                    self._refund_end(record, record.final_status)
+            answer |= {
+                f"out_refund_no_{n}": record.out_refund_no,
+                f"refund_id_{n}": record.refund_id,
+                f"refund_channel_{n}": "ORIGINAL",
+                f"refund_fee_{n}": str(record.amount),
+                f"refund_status_{n}": record.status,
+                f"refund_account_{n}": "REFUND_SOURCE_UNSETTLED_FUNDS",
+                f"refund_recv_accout_{n}": "支付用户的零钱",
+            }
+            if record.success_time:
+                answer[f"refund_success_time_{n}"] = record.success_time
+        return answer, 0.0
 
     def order(self, out_trade_no: str) -> Any:
         with self.lock:
@@ -334,8 +517,8 @@ def api_key() -> str:
 
 
 def api_certificate() -> tuple[str, str]:
-    """A stand-in for the merchant's API certificate (apiclient_cert.pem, apiclient_key.pem): self-signed,
-    since the fake is plain HTTP and only the shape is checked on our side."""
+    """A certificate and its key that WeChat Pay did not issue (self-signed): a valid pair our account
+    checks accept, which the fake refuses at TLS. For one it accepts, see ``tls.merchant_certificate``."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa

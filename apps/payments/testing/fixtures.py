@@ -2,7 +2,10 @@
 till's tests use them too).
 
 ``fake_wechat`` / ``fake_alipay`` start a fake on 127.0.0.1 for the test and point the settings at it, with
-short client timeouts (the timeout scenario answers later than them). ``wechat_credentials(fake)`` and
+short client timeouts (the timeout scenario answers later than them). The fake WeChat Pay serves HTTPS
+with a certificate of a test CA that ``WECHATPAY_CA_BUNDLE`` names, and its ``secapi/*`` calls need the
+merchant's API certificate issued by its test "Tenpay" CA (``payment_key_pairs["wechat_certificate"]``;
+``["wechat_foreign_certificate"]`` is a valid pair it did not issue). ``wechat_credentials(fake)`` and
 ``alipay_credentials(fake)`` register a merchant with the fake and return what a salon owner would enter
 (pass it to ``merchant_account_update(credentials=…, is_enabled=True)``)."""
 
@@ -16,6 +19,7 @@ import pytest
 
 from apps.payments.testing.fake_alipay import FakeAlipay, KeyPair, key_pair
 from apps.payments.testing.fake_wechat import FakeWeChatPay, api_certificate, api_key
+from apps.payments.testing.tls import WeChatPayTLS, merchant_certificate
 
 # Short enough that the suite stays quick, long enough for a loaded 2-core machine to answer in time.
 CLIENT_TIMEOUT_SECONDS = 1.5
@@ -24,20 +28,28 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def payment_key_pairs() -> dict[str, Any]:
-    """RSA keys are slow to make: one set per test session (the fake's Alipay keys, two apps' keys and a
-    WeChat API certificate)."""
+def wechat_tls(tmp_path_factory: pytest.TempPathFactory) -> WeChatPayTLS:
+    """The fake WeChat Pay's CAs and server certificate, one set per test session."""
+    return WeChatPayTLS.create(tmp_path_factory.mktemp("wechatpay-tls"))
+
+
+@pytest.fixture(scope="session")
+def payment_key_pairs(wechat_tls: WeChatPayTLS) -> dict[str, Any]:
+    """RSA keys are slow to make: one set per test session (the fake's Alipay keys, two apps' keys, a
+    WeChat API certificate issued by the fake's CA and one it did not issue)."""
     return {
         "alipay": key_pair(),
         "apps": [key_pair(), key_pair()],
-        "wechat_certificate": api_certificate(),
+        "wechat_certificate": merchant_certificate(wechat_tls.merchant_ca),
+        "wechat_foreign_certificate": api_certificate(),
     }
 
 
 @pytest.fixture
-def fake_wechat(settings: Any) -> Iterator[FakeWeChatPay]:
-    fake = FakeWeChatPay().start()
+def fake_wechat(settings: Any, wechat_tls: WeChatPayTLS) -> Iterator[FakeWeChatPay]:
+    fake = FakeWeChatPay(tls=wechat_tls).start()
     settings.WECHATPAY_API_BASE = fake.base_url
+    settings.WECHATPAY_CA_BUNDLE = str(wechat_tls.server_ca_file)
     settings.WECHATPAY_TIMEOUT_SECONDS = CLIENT_TIMEOUT_SECONDS
     try:
         yield fake

@@ -163,3 +163,47 @@ def test_refunds_racing_never_give_back_more_than_was_paid(race_salon, fake_wech
     with schema_context(race_salon):
         assert GatewayPayment.objects.get(pk=payment.pk).refunded_amount == 8000
         assert GatewayRefund.objects.count() == 2
+
+
+def test_duplicate_refund_notifications_over_http_at_once_settle_the_refund_once(
+    race_salon, live_port, fake_wechat, payment_key_pairs
+):
+    from apps.payments.signals import gateway_refund_settled
+    from apps.payments.testing.server import PROCESSING, Scenario
+
+    # given a refund WeChat Pay accepted and has now finished
+    with schema_context(race_salon):
+        connect("wechat", fake_wechat, payment_key_pairs)
+        payment = gateway_charge_code(
+            provider="wechat", amount=9000, out_trade_no="race3pay1", auth_code=WECHAT_CODE, description="护理"
+        )
+        fake_wechat.scenario("race3ref1", Scenario(kind=PROCESSING, pending_queries=100))
+        refund = gateway_refund(payment=payment, amount=3000, out_refund_no="race3ref1")
+        assert refund.status == RefundStatus.PENDING
+    assert fake_wechat.refund("race3ref1").notify_url.startswith(f"http://{SUBDOMAIN}.localhost")
+    fake_wechat.finish_refund("race3ref1")
+    settled: list[str] = []
+    gateway_refund_settled.connect(
+        lambda sender, refund, **kw: settled.append(refund.status), dispatch_uid="race-refund-settled", weak=False
+    )
+
+    # when WeChat Pay posts the refund notification 5 times at once to the salon's refund notify address
+    try:
+        answers = fake_wechat.send_refund_notification(
+            "race3ref1",
+            times=5,
+            concurrently=True,
+            url=f"http://{SUBDOMAIN}.localhost:{live_port}/payments/notify/wechat/refund/",
+            resolve={f"{SUBDOMAIN}.localhost": "127.0.0.1"},
+        )
+    finally:
+        gateway_refund_settled.disconnect(dispatch_uid="race-refund-settled")
+
+    # then each delivery is told SUCCESS, and the refund settled once
+    assert [status for status, _body in answers] == [200] * 5, answers
+    assert all(b"SUCCESS" in body for _status, body in answers)
+    assert settled == [RefundStatus.SUCCEEDED]
+    with schema_context(race_salon):
+        assert GatewayRefund.objects.get(pk=refund.pk).status == RefundStatus.SUCCEEDED
+        assert GatewayNotification.objects.count() == 1
+        assert GatewayPayment.objects.get(pk=payment.pk).refunded_amount == 3000

@@ -284,10 +284,13 @@ def gateway_tender_cancel(*, tender: Tender, acting_user: User | None) -> Tender
 def refund_parts_send(*, refund_pk: int) -> list[RefundTender]:
     """Send the pending WeChat Pay / Alipay parts of a committed refund to the gateway (run after the
     refund's commit; safe to run again: each part's ``out_refund_no`` names it at the gateway, which never
-    refunds one number twice). A part the gateway took is succeeded; one it refused is failed with its
-    reason (the money stays with the salon: a person gives it back another way); one not answered stays
-    pending and is sent again by payments' reconciliation, and by running this again. The refund itself
-    was counted when it was issued; its parts say what the gateway did."""
+    refunds one number twice). A part the gateway refunded is succeeded; one it refused or that ended
+    without paying (WeChat Pay CHANGE / REFUNDCLOSE, a refused certificate) is failed with the reason (the
+    money stays with the salon: a person gives it back another way); one not answered or still under way
+    stays pending and is carried forward (a WeChat Pay refund is asked about with a refund query) by
+    payments' reconciliation and by running this again; a refund notification settles it through
+    ``gateway_refund_settled``. The refund itself was counted when it was issued; its parts say what the
+    gateway did."""
     parts = list(
         RefundTender.objects.filter(refund_id=refund_pk, status=RefundStatus.PENDING, out_refund_no__isnull=False)
         .select_related("tender", "refund")
@@ -321,9 +324,9 @@ def refund_parts_send(*, refund_pk: int) -> list[RefundTender]:
 
 
 def gateway_refunds_sync(*, older_than_seconds: int = 60) -> int:
-    """Send again the WeChat Pay / Alipay refund parts still pending (not answered, or their commit-time send
-    never ran) and record the outcome; returns how many refunds were looked at. Run every minute in each
-    salon (``pos.gateway_refunds_sync``)."""
+    """Carry forward the WeChat Pay / Alipay refund parts still pending (not answered, under way at WeChat
+    Pay, or their commit-time send never ran) and record the outcome; returns how many refunds were looked
+    at. Run every minute in each salon (``pos.gateway_refunds_sync``)."""
     since = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     refunds = list(
         RefundTender.objects.filter(
