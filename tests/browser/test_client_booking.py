@@ -1,5 +1,5 @@
 """A salon's client books on a phone (375×812, WeChat's in-app browser): picks a service and "anyone",
-tomorrow and a time, signs in with the phone and the texted code, confirms, sees the visit under my
+the day after tomorrow and a time, signs in with the phone and the texted code, confirms, sees the visit under my
 bookings and cancels it; nothing is wider than the screen.
 
 The pages open in Chinese (the catalogue is compiled centrally later), so the test reads data attributes,
@@ -28,7 +28,9 @@ PHONE = "13800138000"
 
 def _bookable_salon(subdomain: str) -> str:
     """A salon with a cut, a technician who does it 10:00–19:00 every day, and the client 王芳. Returns
-    tomorrow's date where the salon is."""
+    the date of the day after tomorrow where the salon is: its 10:00 is always more than the 12 hours ahead
+    that the salon's cancellation window needs, whatever the time of day the test runs (tomorrow's 10:00 is
+    not, after 22:00)."""
     from django_tenants.utils import schema_context
 
     from apps.catalog.services import service_category_create, service_create
@@ -51,7 +53,7 @@ def _bookable_salon(subdomain: str) -> str:
         cut = service_create(name="洗剪吹", duration_minutes=45, price=12800, category=hair)
         technician_make("Lin", services=[cut])
         client_make("王芳", phone="+86" + PHONE)
-        return (salon_today() + datetime.timedelta(days=1)).isoformat()
+        return (salon_today() + datetime.timedelta(days=2)).isoformat()
 
 
 def _texted_code() -> str:
@@ -72,7 +74,7 @@ def test_a_client_books_with_anyone_sees_it_and_cancels_it(
     salon_ledger: SalonLedger, salon_server: LiveSalonServer, phone: Any
 ) -> None:
     subdomain = f"book-{secrets.token_hex(3)}"
-    tomorrow = db_run(_bookable_salon, subdomain)
+    day = db_run(_bookable_salon, subdomain)
 
     # The services, by category, with duration and price.
     phone.goto(salon_server.salon_url(subdomain, "/book/"))
@@ -87,10 +89,10 @@ def test_a_client_books_with_anyone_sees_it_and_cancels_it(
     _fits_the_screen(phone)
     phone.locator('[data-staff="any"]').click()
 
-    # Tomorrow, the first free time.
+    # The day after tomorrow, the first free time.
     expect(phone).to_have_url(re.compile(r"/book/slots/\?"))
-    phone.locator(f'.b-strip a[data-date="{tomorrow}"]').click()
-    expect(phone.locator(f'.b-strip a[data-date="{tomorrow}"]')).to_have_attribute("aria-current", "date")
+    phone.locator(f'.b-strip a[data-date="{day}"]').click()
+    expect(phone.locator(f'.b-strip a[data-date="{day}"]')).to_have_attribute("aria-current", "date")
     first_slot = phone.locator(".b-slots a").first
     expect(first_slot).to_have_text("10:00")
     _fits_the_screen(phone)

@@ -7,10 +7,11 @@ touched by alpha's."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 
 import pytest
 import requests
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
 from apps.core.errors import ServiceError
@@ -21,7 +22,15 @@ from apps.payments.services import gateway_charge_code, gateway_payment_cancel, 
 from apps.payments.testing.server import USER_PAYING, Scenario
 from apps.payments.tests.support import WECHAT_CODE, account_of, connect
 
-REJECTED = str(MESSAGES[PaymentsError.CERTIFICATE_REJECTED])
+with translation.override("en"):
+    REJECTED = str(MESSAGES[PaymentsError.CERTIFICATE_REJECTED])
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    # The messages are compared with their English source; the catalogue has the Chinese.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
