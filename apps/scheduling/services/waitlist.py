@@ -15,14 +15,13 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Service
-from apps.core.db import current_schema, salon_name, salon_timezone
+from apps.core.db import current_schema, salon_absolute_url, salon_name, salon_timezone
 from apps.core.errors import ServiceError
 from apps.core.models import Location, User
 from apps.core.services import audit_record
@@ -159,26 +158,9 @@ def _in_window(entry: WaitlistEntry, start: datetime.datetime, end: datetime.dat
 
 
 def offer_link(token: str) -> str:
-    """The client's link to an offer on the salon's own domain."""
-    tenant = getattr(connection, "tenant", None)
-    subdomain = getattr(tenant, "subdomain", "")
-    if not subdomain:
-        from django_tenants.utils import get_tenant_model
-
-        subdomain = (
-            get_tenant_model()
-            .objects.filter(schema_name=getattr(connection, "schema_name", ""))
-            .values_list("subdomain", flat=True)
-            .first()
-            or ""
-        )
+    """The client's link to an offer on the salon's own domain (the bare path when no salon is served)."""
     path = f"/book/offer/{token}/"
-    if not subdomain:
-        return path
-    if settings.SECURE_PROXY_SSL_HEADER:
-        return f"https://{subdomain}.{settings.PLATFORM_DOMAIN}{path}"
-    port = "" if settings.PORT in (80, 443) else f":{settings.PORT}"
-    return f"http://{subdomain}.{settings.PLATFORM_DOMAIN}{port}{path}"
+    return salon_absolute_url(path) or path
 
 
 def _offer_message(offer: WaitlistOffer, services: Sequence[Service]) -> None:
