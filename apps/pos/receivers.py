@@ -25,7 +25,7 @@ from apps.pos.signals import bill_paid, bill_refunded
 
 @receiver(bill_paid, sender=Bill, dispatch_uid="pos.bill_paid.effects")
 def bill_paid_effects(*, bill: Bill, lines: list[Any], acting_user: Any, **_kwargs: Any) -> None:
-    commission_record_for_bill(bill=bill)
+    commission_record_for_bill(bill=bill, lines=lines)
     reference = f"bill:{bill.pk}"
     products = [(line.product, line.quantity) for line in lines if line.kind == LineKind.PRODUCT]
     services = [(line.service, line.quantity) for line in lines if line.kind == LineKind.SERVICE]

@@ -18,9 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from apps.catalog.models import Product, ProductCategory, Service, ServiceCategory
 from apps.core.db import salon_timezone
@@ -352,50 +351,48 @@ class _Rule:
         return rate
 
 
+_RULES = """
+SELECT r.id, r.scope, r.service_id, r.product_id, r.service_category_id, r.product_category_id, r.line_kind,
+    r.staff_level_id, r.method, r.rate_bp, r.fixed_amount, r.requested_bonus_bp, r.requested_bonus_amount,
+    ARRAY(SELECT t.from_volume FROM {tiers} t WHERE t.rule_id = r.id ORDER BY t.from_volume) AS tier_volumes,
+    ARRAY(SELECT t.rate_bp FROM {tiers} t WHERE t.rule_id = r.id ORDER BY t.from_volume) AS tier_rates
+FROM {rules} r
+WHERE r.is_active
+    AND (r.valid_from IS NULL OR r.valid_from <= %(day)s) AND (r.valid_until IS NULL OR r.valid_until >= %(day)s)
+    AND (r.staff_level_id IS NULL OR r.staff_level_id = ANY(%(levels)s))
+    AND (r.scope = %(default)s
+        OR (r.scope = %(kind)s AND r.line_kind = ANY(%(kinds)s))
+        OR (r.scope = %(service)s AND r.service_id = ANY(%(services)s))
+        OR (r.scope = %(product)s AND r.product_id = ANY(%(products)s))
+        OR (r.scope = %(service_category)s AND r.service_category_id = ANY(%(service_categories)s))
+        OR (r.scope = %(product_category)s AND r.product_category_id = ANY(%(product_categories)s)))
+"""
+
+
 def _applicable_rules(*, day: datetime.date, lines: Iterable[BillLine], level_ids: set[int]) -> list[_Rule]:
-    """One query: the active rules valid on ``day`` that could apply to one of ``lines``, tiers included."""
+    """One statement: the active rules valid on ``day`` that could apply to one of ``lines``, tiers included
+    (constant SQL: it runs on every paid bill, and the ORM's compiling of the same query cost more than
+    PostgreSQL's running it)."""
     lines = list(lines)
-    service_ids = {line.service_id for line in lines if line.service_id}
-    product_ids = {line.product_id for line in lines if line.product_id}
-    service_categories = {line.service.category_id for line in lines if line.service and line.service.category_id}
-    product_categories = {line.product.category_id for line in lines if line.product and line.product.category_id}
-    targets = (
-        Q(scope=CommissionScope.DEFAULT)
-        | Q(scope=CommissionScope.KIND, line_kind__in={line.kind for line in lines})
-        | Q(scope=CommissionScope.SERVICE, service_id__in=service_ids)
-        | Q(scope=CommissionScope.PRODUCT, product_id__in=product_ids)
-        | Q(scope=CommissionScope.SERVICE_CATEGORY, service_category_id__in=service_categories)
-        | Q(scope=CommissionScope.PRODUCT_CATEGORY, product_category_id__in=product_categories)
-    )
-    rows = (
-        CommissionRule.objects.filter(targets, is_active=True)
-        .filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=day), Q(valid_until__isnull=True) | Q(valid_until__gte=day)
-        )
-        .filter(Q(staff_level__isnull=True) | Q(staff_level_id__in=level_ids))
-        .annotate(
-            tier_volumes=ArrayAgg("tiers__from_volume", order_by="tiers__from_volume", filter=Q(tiers__isnull=False)),
-            tier_rates=ArrayAgg("tiers__rate_bp", order_by="tiers__from_volume", filter=Q(tiers__isnull=False)),
-        )
-        .values(
-            "id",
-            "scope",
-            "service_id",
-            "product_id",
-            "service_category_id",
-            "product_category_id",
-            "line_kind",
-            "staff_level_id",
-            "method",
-            "rate_bp",
-            "fixed_amount",
-            "requested_bonus_bp",
-            "requested_bonus_amount",
-            "tier_volumes",
-            "tier_rates",
-        )
-        .order_by()
-    )
+    params: dict[str, Any] = {
+        "day": day,
+        "levels": sorted(level_ids),
+        "kinds": sorted({line.kind for line in lines}),
+        "services": sorted({line.service_id for line in lines if line.service_id}),
+        "products": sorted({line.product_id for line in lines if line.product_id}),
+        "service_categories": sorted(
+            {line.service.category_id for line in lines if line.service and line.service.category_id}
+        ),
+        "product_categories": sorted(
+            {line.product.category_id for line in lines if line.product and line.product.category_id}
+        ),
+        **{str(scope.value): str(scope.value) for scope in CommissionScope},
+    }
+    sql = _RULES.format(tiers=CommissionTier._meta.db_table, rules=CommissionRule._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column.name for column in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     rules = []
     for row in rows:
         scope = CommissionScope(row["scope"])
@@ -493,40 +490,58 @@ def _insert(entries: list[CommissionEntry]) -> list[CommissionEntry]:
     return sorted(written, key=lambda entry: entry.pk)
 
 
-def commission_record_for_bill(*, bill: Bill) -> list[CommissionEntry]:
+def commission_record_for_bill(*, bill: Bill, lines: Sequence[BillLine] | None = None) -> list[CommissionEntry]:
     """Write what each staff member earned on their share of each line of a paid bill: one earned entry per
     share (amount 0 where no rule applies). Returns the entries written; a bill already recorded gets an
     empty list and nothing is written.
 
     Call it inside the transaction that marks the bill paid. Four statements whatever the size of the bill:
-    the shares (locking their staff rows in id order, so two bills of one technician work out her monthly
-    volume one after the other), the rules, the staff's volumes this month, and one insert."""
+    the staff rows locked in id order with their levels (so two bills of one technician work out her
+    monthly volume one after the other), the rules, the staff's volumes this month, and one insert.
+    ``lines`` are the bill's lines as the payment read them under the bill's lock (service and product
+    joined, staff shares loaded: ``selectors.bills.bill_lines``); without them the shares are read here."""
     if bill.status != BillStatus.PAID or bill.paid_at is None:
         raise pos_error(PosError.COMMISSION_BILL_NOT_PAID)
-    return _record(bill)
+    return _record(bill, lines)
+
+
+_LOCK_STAFF = """
+SELECT u.id, p.level_id FROM {users} u LEFT JOIN {profiles} p ON p.user_id = u.id
+WHERE u.id = ANY(%s) ORDER BY u.id FOR NO KEY UPDATE OF u
+"""
+
+
+def _staff_locked(staff_ids: Iterable[int]) -> dict[int, int | None]:
+    """Lock the staff rows in id order (one statement, no joins for the ORM to compile) and return each
+    one's level."""
+    from apps.scheduling.models import StaffProfile
+
+    sql = _LOCK_STAFF.format(users=User._meta.db_table, profiles=StaffProfile._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sorted(set(staff_ids))])
+        return {pk: level for pk, level in cursor.fetchall()}
 
 
 # No savepoint: the bill flow calls this inside its payment transaction, and the only write is one INSERT,
 # atomic by itself. The function still opens a transaction when called outside one, so its locks hold.
 @transaction.atomic(savepoint=False)
-def _record(bill: Bill) -> list[CommissionEntry]:
-    # Ordered by staff id: the FOR NO KEY UPDATE OF core_user takes the staff rows' locks in that order.
-    shares = list(
-        BillLineStaff.objects.filter(line__bill_id=bill.pk)
-        .select_related("line__service", "line__product", "staff__staff_profile")
-        .select_for_update(no_key=True, of=("staff",))
-        .order_by("staff_id", "id")
-    )
+def _record(bill: Bill, given: Sequence[BillLine] | None = None) -> list[CommissionEntry]:
+    if given is None:
+        given = list(
+            BillLine.objects.filter(bill_id=bill.pk)
+            .select_related("service", "product")
+            .prefetch_related("staff_shares")
+            .order_by("position", "id")
+        )
+    shares = [share for line in given for share in line.staff_shares.all()]
     if not shares:
         return []
+    level_of = _staff_locked(share.staff_id for share in shares)
     paid_at = bill.paid_at
     assert paid_at is not None  # checked by the caller
     day = paid_at.astimezone(salon_timezone()).date()
     month = day.replace(day=1)
-    level_of = {
-        share.staff_id: getattr(getattr(share.staff, "staff_profile", None), "level_id", None) for share in shares
-    }
-    lines = {share.line_id: share.line for share in shares}
+    lines = {share.line_id: line for line in given for share in line.staff_shares.all()}
     rules = _applicable_rules(day=day, lines=lines.values(), level_ids={lv for lv in level_of.values() if lv})
     volume: dict[int, int] = defaultdict(int)
     if any(rule.method == CommissionMethod.TIERED for rule in rules):

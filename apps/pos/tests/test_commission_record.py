@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 from apps.core.db import salon_timezone
 from apps.core.errors import ServiceError
 from apps.pos.models import BillStatus, CommissionEntry, CommissionRule, LineKind
+from apps.pos.selectors import bills as bill_selectors
 from apps.pos.services.commission import (
     commission_record_for_bill,
     commission_rule_create,
@@ -436,11 +437,12 @@ def test_a_three_line_bill_with_two_staff_takes_four_statements(shop):
         paid_at=MARCH_5,
     )
     salon_timezone()  # a request carries the salon's zone; here it is read (and kept) once beforehand
+    lines = bill_selectors.bill_lines(bill)  # as the payment read them, under the bill's lock
     # when
     with CaptureQueriesContext(connection) as queries:
-        entries = commission_record_for_bill(bill=bill)
-    # then: shares (staff locked), rules with their tiers, the month's volumes, one insert — not counting
-    # the SET search_path django-tenants puts before each statement in tests
+        entries = commission_record_for_bill(bill=bill, lines=lines)
+    # then: the staff locked with their levels, rules with their tiers, the month's volumes, one insert — not
+    # counting the SET search_path django-tenants puts before each statement in tests
     statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SET search_path")]
     assert [sql.split()[0] for sql in statements] == ["SELECT", "SELECT", "SELECT", "INSERT"]
     assert "FOR NO KEY UPDATE OF" in statements[0]
