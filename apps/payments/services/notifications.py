@@ -13,6 +13,25 @@ from apps.payments.services._common import check_provider, logger, merchant_valu
 from apps.payments.services.refunds import refund_settle
 
 
+def _kept_once(provider: str, *, dedupe_key: str, out_trade_no: str, payment: GatewayPayment, body: bytes) -> bool:
+    """Keep a verified notification, once per event (its ``dedupe_key``): False when it is a repeat. A
+    second copy arriving at the same moment waits on the unique index until the first commits, then fails
+    here: it is a duplicate and changes nothing."""
+    try:
+        with transaction.atomic():
+            GatewayNotification.objects.create(
+                provider=provider,
+                dedupe_key=dedupe_key[:160],
+                out_trade_no=out_trade_no[:64],
+                payment=payment,
+                body=body.decode("utf-8", errors="replace"),
+                is_verified=True,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
 def gateway_notification_handle(*, provider: str, body: bytes, headers: Mapping[str, str]) -> GatewayPayment | None:
     """Record a provider's notification and settle the payment it is about. Rule: the signature is checked
     first (WeChat Pay: the salon's API key; Alipay: RSA2 with the Alipay public key) and a bad one writes
@@ -38,19 +57,9 @@ def gateway_notification_handle(*, provider: str, body: bytes, headers: Mapping[
         )
         raise payments_error(PaymentsError.AMOUNT_MISMATCH)
     with transaction.atomic():
-        try:
-            # A second copy of this event waits here on the unique index until the first commits, then
-            # fails: it is a duplicate and changes nothing.
-            with transaction.atomic():
-                GatewayNotification.objects.create(
-                    provider=provider,
-                    dedupe_key=notice.dedupe_key[:160],
-                    out_trade_no=notice.out_trade_no[:64],
-                    payment=payment,
-                    body=body.decode("utf-8", errors="replace"),
-                    is_verified=True,
-                )
-        except IntegrityError:
+        if not _kept_once(
+            provider, dedupe_key=notice.dedupe_key, out_trade_no=notice.out_trade_no, payment=payment, body=body
+        ):
             return GatewayPayment.objects.get(pk=payment.pk)
         if notice.outcome == Outcome.PAID:
             return payment_settle(
@@ -106,18 +115,8 @@ def gateway_refund_notification_handle(*, provider: str, body: bytes, headers: M
         )
         raise payments_error(PaymentsError.AMOUNT_MISMATCH)
     with transaction.atomic():
-        try:
-            # A second copy of this event waits here on the unique index until the first commits, then
-            # fails: it is a duplicate and changes nothing.
-            with transaction.atomic():
-                GatewayNotification.objects.create(
-                    provider=provider,
-                    dedupe_key=notice.dedupe_key[:160],
-                    out_trade_no=notice.out_trade_no[:64],
-                    payment=payment,
-                    body=body.decode("utf-8", errors="replace"),
-                    is_verified=True,
-                )
-        except IntegrityError:
+        if not _kept_once(
+            provider, dedupe_key=notice.dedupe_key, out_trade_no=notice.out_trade_no, payment=payment, body=body
+        ):
             return GatewayRefund.objects.get(pk=refund.pk)
         return refund_settle(refund=refund, answer=notice.answer)
