@@ -261,12 +261,7 @@ def _plan(bill: Bill, requests: list[TenderRequest], lines: list[BillLine]) -> l
             held = deposit_held(bill.appointment_id)
             if held is None:
                 raise scheduling_error(SchedulingError.DEPOSIT_NOT_HELD)
-            if request.amount > held.amount:
-                raise scheduling_error(
-                    SchedulingError.DEPOSIT_TOO_LARGE,
-                    message=_deposit_too_large(held.amount),
-                    extra={"deposit": held.amount},
-                )
+            # More than is held is refused by scheduling's deposit_apply when the tender is taken.
             planned.append(_Planned(request, request.amount, deposit=held))
         else:
             assert request.amount is not None
@@ -314,12 +309,6 @@ def _deposit_once() -> str:
     from django.utils.translation import gettext
 
     return gettext("Apply the deposit in one payment.")
-
-
-def _deposit_too_large(held: int) -> str:
-    from django.utils.translation import gettext
-
-    return gettext("The deposit held for this visit is ¥%(amount)s.") % {"amount": fen_to_yuan(held)}
 
 
 def _replayed(bill: Bill, key: str, requests: list[TenderRequest]) -> list[Tender] | None:
