@@ -102,6 +102,23 @@ def _public_schema_and_fresh_routing() -> Iterator[None]:
 
 
 @pytest.fixture
+def salon_midday() -> Iterator[None]:
+    """The clock moved to 12:00 of the salons' day (Asia/Shanghai), still ticking: for tests of what is
+    "free now" on a roster, which a run in the last minutes before the salons' midnight would otherwise
+    see past every shift's end. It moves the clock of this process only (the live test server included),
+    not PostgreSQL's, which the salon's code does not read."""
+    import datetime
+    import zoneinfo
+
+    import time_machine
+
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    noon = datetime.datetime.combine(datetime.datetime.now(shanghai).date(), datetime.time(12), tzinfo=shanghai)
+    with time_machine.travel(noon, tick=True):
+        yield
+
+
+@pytest.fixture
 def alpha(db: None, two_salons: tuple[SalonInfo, SalonInfo]) -> SalonInfo:
     return two_salons[0]
 

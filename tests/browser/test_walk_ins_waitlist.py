@@ -43,7 +43,7 @@ def _create_salon(subdomain: str) -> None:
     ).salon
     with schema_context(salon.schema_name):
         cut = service_make("Cut", minutes=15)
-        # On shift all day, every day, so "now" is inside the shift whenever the test runs.
+        # On shift all day, every day; the test runs at the salon's midday, so "now" is well inside it.
         technician_make("Bai", services=[cut], hours=("00:00", "23:59"))
         technician_make("Chen", services=[cut], hours=("00:00", "23:59"))
 
@@ -107,7 +107,7 @@ def _entry_of(subdomain: str) -> tuple[str, str]:
 
 
 def test_front_desk_assigns_a_walk_in_and_a_client_accepts_an_offer(
-    salon_ledger: SalonLedger, salon_server: LiveSalonServer, page: Any, browser: Any
+    salon_ledger: SalonLedger, salon_server: LiveSalonServer, page: Any, browser: Any, salon_midday: None
 ) -> None:
     subdomain = f"walk-{secrets.token_hex(3)}"
     db_run(_create_salon, subdomain)

@@ -280,7 +280,7 @@ def test_board_shows_technicians_free_busy_off_and_rooms(salon):
     assert rooms == {"1号房": ("free", [busy.pk]), "2号房": ("to_clean", [])}
 
 
-def test_board_page_and_its_polled_partial(salon):
+def test_board_page_and_its_polled_partial(salon, salon_midday):
     # given 李娜 in service now
     with schema_context(salon["info"].schema):
         tech = technician_make("赵敏", services=[salon["cut"]], hours=("00:00", "23:59"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
@@ -17,6 +18,9 @@ from apps.scheduling.tests.support import (
     technician_make,
 )
 from tests.fixtures import api_token, make_staff
+
+# Walk-ins are served "now": at the salon's midday, whenever the suite runs, "now" is inside the shifts.
+pytestmark = pytest.mark.usefixtures("salon_midday")
 
 
 def api(info, username: str) -> HttpClient:
