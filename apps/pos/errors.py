@@ -76,7 +76,6 @@ class PosError(Enum):
     COURSE_LINE_COVERED = "course_line_covered"
     TENDER_NOT_PENDING = "tender_not_pending"
     REASON_REQUIRED = "reason_required"
-    VOID_HAS_PAYMENTS = "void_has_payments"
     REFUND_NOT_PAID = "refund_not_paid"
     REFUND_LINES_OR_AMOUNT = "refund_lines_or_amount"
     REFUND_TOO_LARGE = "refund_too_large"
@@ -199,7 +198,6 @@ MESSAGES: dict[PosError, Promise] = {
     PosError.COURSE_LINE_COVERED: _("Every unit of this line is already paid by a session."),
     PosError.TENDER_NOT_PENDING: _("This payment is no longer waiting for the client."),
     PosError.REASON_REQUIRED: _("Enter a reason."),
-    PosError.VOID_HAS_PAYMENTS: _("Part of this bill is paid: refund it instead of voiding it."),
     PosError.REFUND_NOT_PAID: _("Only a paid bill can be refunded."),
     PosError.REFUND_LINES_OR_AMOUNT: _("Choose lines to refund, or an amount."),
     PosError.REFUND_TOO_LARGE: _("This is more than is left to refund."),
@@ -375,7 +373,6 @@ STATUSES: dict[PosError, int] = {
     PosError.BILL_NOT_OPEN: 409,
     PosError.BILL_ALREADY_PAID: 409,
     PosError.BILL_HAS_PAYMENTS: 409,
-    PosError.VOID_HAS_PAYMENTS: 409,
     PosError.REFUND_NOT_PAID: 409,
     PosError.TENDER_NOT_PENDING: 409,
     PosError.GATEWAY_PAYMENT_IN_PROGRESS: 409,

@@ -713,7 +713,7 @@ class OrderVoidView(GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         data = OrderVoidInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.bill_void(bill=_bill(pk), reason=data.validated_data["reason"], acting_user=acting_user(request))
+        refunds.bill_void(bill=_bill(pk), reason=data.validated_data["reason"], acting_user=acting_user(request))
         return Response(_detail_body(pk))
 
 

@@ -671,34 +671,3 @@ def bill_line_remove(*, line: BillLine, acting_user: User | None) -> None:
     current = _line_of(locked, line)
     current.delete()
     bill_refresh(locked)
-
-
-# --- voiding ------------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def bill_void(*, bill: Bill, reason: str, acting_user: User | None) -> Bill:
-    """Void an open bill nothing was paid on (``issue_refunds``), with a reason, audited: nothing moves
-    in any ledger, and the appointment may be checked out again. A paid bill is refunded instead;
-    voiding a voided bill changes nothing."""
-    require(acting_user, "issue_refunds")
-    reason = text(reason, field="reason", max_length=200, required=True)
-    locked = bill_locked(bill.pk)
-    if locked.status == BillStatus.VOIDED:
-        return locked
-    if locked.status != BillStatus.OPEN:
-        raise pos_error(PosError.BILL_NOT_OPEN)
-    if locked.paid_total or _pending_tenders(locked):
-        raise pos_error(PosError.VOID_HAS_PAYMENTS)
-    locked.status = BillStatus.VOIDED
-    locked.voided_at = timezone.now()
-    locked.void_reason = reason
-    locked.closed_by = acting_user if acting_user is not None and acting_user.pk else None
-    locked.save(update_fields=["status", "voided_at", "void_reason", "closed_by", "updated_at"])
-    audit_record(
-        action="pos.bill_voided",
-        actor=acting_user,
-        target=locked,
-        data={"number": locked.number, "total": locked.total, "reason": reason},
-    )
-    return locked

@@ -233,6 +233,44 @@ def _points_taken_back(bill: Bill, refund: Refund) -> None:
         )
 
 
+def _refund_created(bill: Bill, *, amount: int, reason: str, key: str, acting_user: User | None) -> Refund:
+    return Refund.objects.create(
+        bill=bill,
+        amount=amount,
+        reason=reason,
+        status=RefundStatus.SUCCEEDED,
+        idempotency_key=key,
+        created_by=acting_user if acting_user is not None and acting_user.pk else None,
+    )
+
+
+def _tenders_given_back(
+    bill: Bill, refund: Refund, parts: dict[int, int], by_tender: dict[int, Tender], acting_user: User | None
+) -> list[RefundTender]:
+    """Each tender's part of ``refund`` written and given back (see the module's docstring): the gateway
+    parts pending, sent once the refund is committed; the tenders' refunded amounts raised."""
+    to_gateway = [pk for pk in parts if by_tender[pk].method in GATEWAYS]
+    written = RefundTender.objects.bulk_create(
+        [
+            RefundTender(
+                refund=refund,
+                tender=by_tender[pk],
+                amount=part,
+                status=RefundStatus.PENDING if pk in to_gateway else RefundStatus.SUCCEEDED,
+                out_refund_no=f"refund{refund.pk}t{pk}" if pk in to_gateway else None,
+            )
+            for pk, part in parts.items()
+        ]
+    )
+    if to_gateway:
+        transaction.on_commit(partial(refund_parts_send, refund_pk=refund.pk))
+    for pk, part in parts.items():
+        _give_back(bill, refund, by_tender[pk], part, acting_user)
+        by_tender[pk].refunded_amount += part
+    Tender.objects.bulk_update([by_tender[pk] for pk in parts], ["refunded_amount"])
+    return written
+
+
 @transaction.atomic
 def bill_refund(
     *,
@@ -285,40 +323,14 @@ def bill_refund(
             if used:
                 raise pos_error(PosError.REFUND_COURSE_CARD_USED)
 
-    by_tender = {t.pk: t for t in tenders}
-    to_gateway = [pk for pk in parts if by_tender[pk].method in GATEWAYS]
-    refund = Refund.objects.create(
-        bill=locked,
-        amount=total,
-        reason=reason,
-        status=RefundStatus.SUCCEEDED,
-        idempotency_key=key,
-        created_by=acting_user if acting_user is not None and acting_user.pk else None,
-    )
+    refund = _refund_created(locked, amount=total, reason=reason, key=key, acting_user=acting_user)
     refund_lines = RefundLine.objects.bulk_create(
         [
             RefundLine(refund=refund, bill_line=by_pk[pk], quantity=quantity, amount=part)
             for pk, (quantity, part) in line_amounts.items()
         ]
     )
-    refund_tenders = RefundTender.objects.bulk_create(
-        [
-            RefundTender(
-                refund=refund,
-                tender=by_tender[pk],
-                amount=part,
-                status=RefundStatus.PENDING if pk in to_gateway else RefundStatus.SUCCEEDED,
-                out_refund_no=f"refund{refund.pk}t{pk}" if pk in to_gateway else None,
-            )
-            for pk, part in parts.items()
-        ]
-    )
-    if to_gateway:
-        transaction.on_commit(partial(refund_parts_send, refund_pk=refund.pk))
-    for pk, part in parts.items():
-        _give_back(locked, refund, by_tender[pk], part, acting_user)
-        by_tender[pk].refunded_amount += part
-    Tender.objects.bulk_update([by_tender[pk] for pk in parts], ["refunded_amount"])
+    refund_tenders = _tenders_given_back(locked, refund, parts, {t.pk: t for t in tenders}, acting_user)
     changed = []
     for pk, (quantity, part) in line_amounts.items():
         line = by_pk[pk]
@@ -384,3 +396,53 @@ def _history(bill: Bill, refund: Refund, refund_lines: list[RefundLine]) -> None
         )
     if purchases:
         purchases_record(lines=purchases)
+
+
+@transaction.atomic
+def bill_void(*, bill: Bill, reason: str, acting_user: User | None) -> Bill:
+    """Void an open bill (``issue_refunds``), with a reason, audited; the appointment may then be checked
+    out again. Voiding a voided bill changes nothing; a paid bill is refunded instead.
+
+    A payment that stopped half-way (stored value taken, then the client's WeChat Pay refused and the
+    client left) has left money on the open bill: each tender's part goes back first, whole, as one
+    refund with no lines (stored value, a deposit and points to their ledgers, cash paid out of the till,
+    WeChat Pay and Alipay sent back through the gateway). Nothing was sold, so no stock, commission, points
+    earned or history move; the sales reports leave a voided bill's refund out, the drawer counts it.
+    Refused while a gateway payment is waiting for the client."""
+    require(acting_user, "issue_refunds")
+    reason = text(reason, field="reason", max_length=200, required=True)
+    locked = bill_locked(bill.pk)
+    if locked.status == BillStatus.VOIDED:
+        return locked
+    if locked.status != BillStatus.OPEN:
+        raise pos_error(PosError.BILL_NOT_OPEN)
+    if Tender.objects.filter(bill=locked, status=TenderStatus.PENDING).exists():
+        raise pos_error(PosError.GATEWAY_PAYMENT_IN_PROGRESS)
+    given_back: dict[int, int] = {}
+    if locked.paid_total:
+        tenders = list(
+            Tender.objects.filter(bill=locked, status=TenderStatus.SUCCEEDED).select_related("deposit").order_by("id")
+        )
+        given_back = {t.pk: t.amount - t.refunded_amount for t in tenders if t.amount > t.refunded_amount}
+        refund = _refund_created(
+            locked, amount=locked.paid_total, reason=reason, key=f"{locked.pk}:void", acting_user=acting_user
+        )
+        _tenders_given_back(locked, refund, given_back, {t.pk: t for t in tenders}, acting_user)
+        locked.refunded_total = locked.paid_total
+    locked.status = BillStatus.VOIDED
+    locked.voided_at = timezone.now()
+    locked.void_reason = reason
+    locked.closed_by = acting_user if acting_user is not None and acting_user.pk else None
+    locked.save(update_fields=["status", "voided_at", "void_reason", "closed_by", "refunded_total", "updated_at"])
+    audit_record(
+        action="pos.bill_voided",
+        actor=acting_user,
+        target=locked,
+        data={
+            "number": locked.number,
+            "total": locked.total,
+            "reason": reason,
+            "given_back": {str(pk): part for pk, part in given_back.items()},
+        },
+    )
+    return locked

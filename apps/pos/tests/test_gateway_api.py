@@ -112,6 +112,20 @@ def test_a_refused_code_is_answered_400_with_the_gateways_reason_and_the_stored_
         ("stored_value", "succeeded"),
         ("wechat", "failed"),
     ]
+    # the client leaves: a manager voids the order, which gives the stored value back
+    boss = _api(setup["alpha"], setup["till"].manager)
+    voided = boss.post(
+        f"/api/v1/orders/{setup['bill'].pk}/void/", {"reason": "client left"}, content_type="application/json"
+    )
+    assert voided.status_code == 200, voided.content
+    assert (voided.json()["status"], voided.json()["paid_total"], voided.json()["refunded_total"]) == (
+        "voided",
+        20000,
+        20000,
+    )
+    with schema_context(setup["alpha"].schema):
+        wallet = wallet_of(setup["till"].member)
+        assert (wallet.principal, wallet.bonus) == (100_000, 20_000)
 
 
 def test_a_qr_code_is_answered_with_its_address_and_can_be_cancelled(setup):

@@ -11,6 +11,8 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from apps.core.models import User
+from apps.loyalty.models import Wallet
 from apps.payments.models import GatewayPayment
 from apps.payments.testing.server import FAILURE, Scenario
 from apps.pos.models import Bill, Tender
@@ -130,3 +132,35 @@ def test_the_waiting_page_asks_the_gateway_when_no_notice_comes(setup):
         assert Bill.objects.get(pk=setup["bill"].pk).status == "paid"
     assert setup["fake"].ledger.charges(tender.out_trade_no) == 1
     assert [call for call in setup["fake"].ledger.calls if call not in calls] != []  # it was asked
+
+
+def test_a_payment_stopped_half_way_is_given_back_by_voiding_the_bill_on_its_page(setup):
+    # given stored value taken, then the client's code refused
+    setup["fake"].scenario(CODES["wechat"], Scenario(kind=FAILURE, error_message="付款码已过期"))
+    _post_pay(
+        setup,
+        method_1="stored_value",
+        amount_1="200.00",
+        method_2="wechat",
+        amount_2="68.20",
+        auth_code=CODES["wechat"],
+    )
+    with schema_context(setup["alpha"].schema):
+        bill = Bill.objects.select_related("client").get(pk=setup["bill"].pk)
+        assert (bill.status, bill.paid_total) == ("open", 20000)
+        manager = User.objects.get(role="manager")
+    boss = logged_in_client(setup["alpha"], manager.username)
+    url = f"/till/bills/{bill.pk}/"
+    # when the manager opens the bill: the void form says what it gives back
+    page = boss.get(url).content.decode()
+    assert "¥200.00 was paid on this bill so far: voiding it gives each payment back" in page
+    # and voids it
+    response = boss.post(f"{url}void/", {"reason": "client left"})
+    # then
+    assert (response.status_code, response["Location"]) == (302, url)
+    assert "The bill was voided." in boss.get(url).content.decode()
+    with schema_context(setup["alpha"].schema):
+        bill.refresh_from_db()
+        wallet = Wallet.objects.get(client=bill.client)
+        assert (bill.status, bill.refunded_total) == ("voided", 20000)
+        assert wallet.principal + wallet.bonus == 120_000

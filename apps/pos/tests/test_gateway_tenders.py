@@ -10,14 +10,19 @@ from collections.abc import Iterator
 import pytest
 from django.utils import timezone, translation
 
+from apps.core.db import salon_today
 from apps.core.errors import ServiceError
+from apps.core.models import AuditEntry
 from apps.loyalty.models import WalletEntry
 from apps.payments.models import GatewayPayment, MerchantAccount, PaymentStatus
 from apps.payments.services import gateway_notification_handle, gateway_payments_reconcile
 from apps.payments.testing.fixtures import LATE_ANSWER_SECONDS
 from apps.payments.testing.server import FAILURE, TIMEOUT, USER_PAYING, Scenario
 from apps.pos.errors import PosError
-from apps.pos.models import Bill, BillStatus, RefundTender, Tender, TenderStatus
+from apps.pos.models import Bill, BillStatus, Refund, RefundLine, RefundTender, Tender, TenderStatus
+from apps.pos.selectors.cash import cash_session_figures
+from apps.pos.selectors.sales import sales_report
+from apps.pos.services.cash import cash_session_open
 from apps.pos.services.checkout import bill_tender_fail
 from apps.pos.services.gateway_tenders import (
     gateway_refunds_sync,
@@ -25,10 +30,10 @@ from apps.pos.services.gateway_tenders import (
     gateway_tender_refresh,
     refund_parts_send,
 )
-from apps.pos.services.refunds import bill_refund
+from apps.pos.services.refunds import bill_refund, bill_void
 from apps.pos.services.till_settings import pos_settings_update
 from apps.pos.signals import bill_paid
-from apps.pos.tests.bills_support import stored_value, till_make, wallet_of
+from apps.pos.tests.bills_support import cash, stored_value, till_make, wallet_of
 from apps.pos.tests.gateway_support import CODES, connect, facial_bill, gateway, gateway_pay, takes_gateways
 
 TOTAL = 26820  # the facial, gold price
@@ -154,6 +159,68 @@ def test_a_refused_code_fails_the_tender_and_leaves_the_other_tenders_and_the_re
     bill.refresh_from_db()
     assert (result.status, bill.status, bill.paid_total) == (TenderStatus.SUCCEEDED, BillStatus.PAID, TOTAL)
     assert WalletEntry.objects.filter(reference=f"bill:{bill.pk}").count() == 1
+
+
+def test_a_payment_stopped_half_way_is_given_back_whole_when_the_bill_is_voided(
+    provider, fake, till, django_capture_on_commit_callbacks
+):
+    # given cash and stored value taken, then the client's code refused, and the client gone
+    session = cash_session_open(location=till.location, opening_float=50_000, acting_user=till.desk)
+    bill = facial_bill(till)
+    fake.scenario(CODES[provider], Scenario(kind=FAILURE))
+    failed = gateway_pay(bill, cash(5000), stored_value(15000), gateway(provider, 6820), by=till.desk)
+    assert (failed.status, Bill.objects.get(pk=bill.pk).paid_total) == (TenderStatus.FAILED, 20000)
+    # when the front desk may not void it, and the manager does
+    with pytest.raises(ServiceError) as refused:
+        bill_void(bill=bill, reason="client left", acting_user=till.desk)
+    assert refused.value.code == PosError.PERMISSION_DENIED
+    with django_capture_on_commit_callbacks(execute=True):
+        voided = bill_void(bill=bill, reason="client left", acting_user=till.manager)
+    # then each payment went back whole, as one refund with no lines
+    bill.refresh_from_db()
+    assert (voided.pk, bill.status, bill.paid_total, bill.refunded_total) == (bill.pk, BillStatus.VOIDED, 20000, 20000)
+    refund = Refund.objects.get(bill=bill)
+    assert (refund.amount, refund.reason, refund.status) == (20000, "client left", "succeeded")
+    assert not RefundLine.objects.filter(refund=refund).exists()
+    assert sorted((p.tender.method, p.amount, p.status) for p in RefundTender.objects.filter(refund=refund)) == [
+        ("cash", 5000, "succeeded"),
+        ("stored_value", 15000, "succeeded"),
+    ]
+    assert sorted((t.method, t.status, t.refunded_amount) for t in Tender.objects.filter(bill=bill)) == sorted(
+        [("cash", "succeeded", 5000), ("stored_value", "succeeded", 15000), (provider, "failed", 0)]
+    )
+    assert wallet_of(till.member).principal + wallet_of(till.member).bonus == 120_000
+    assert sorted(e.amount for e in WalletEntry.objects.filter(reference=f"bill:{bill.pk}")) == [-15000, 15000]
+    assert fake.ledger.charged(failed.tender.out_trade_no) == 0
+    assert AuditEntry.objects.get(action="pos.bill_voided").data["given_back"] == {
+        str(t.pk): t.amount for t in Tender.objects.filter(bill=bill, status=TenderStatus.SUCCEEDED)
+    }
+    # the drawer gave the cash back; the sales of the day know nothing of the bill
+    figures = cash_session_figures(session)
+    assert (figures.cash.taken, figures.cash.refunded, figures.expected_cash) == (5000, 5000, 50_000)
+    report = sales_report(date_from=salon_today(), date_to=salon_today())
+    assert (report.gross, report.refunds, report.bills) == (0, 0, 0)
+    # voiding again gives nothing back twice
+    assert bill_void(bill=bill, reason="again", acting_user=till.manager).status == BillStatus.VOIDED
+    assert Refund.objects.filter(bill=bill).count() == 1
+    assert wallet_of(till.member).principal + wallet_of(till.member).bonus == 120_000
+
+
+def test_a_bill_whose_gateway_payment_waits_for_the_client_is_not_voided(provider, fake, till):
+    bill = facial_bill(till)
+    fake.scenario(CODES[provider], Scenario(kind=USER_PAYING, pending_queries=5))
+    waiting = gateway_pay(bill, stored_value(20000), gateway(provider, 6820), by=till.desk)
+    assert waiting.status == TenderStatus.PENDING
+
+    with pytest.raises(ServiceError) as refused:
+        bill_void(bill=bill, reason="client left", acting_user=till.manager)
+
+    assert refused.value.code == PosError.GATEWAY_PAYMENT_IN_PROGRESS
+    assert str(refused.value.message) == "A WeChat Pay or Alipay payment of this bill is waiting for the client."
+    bill.refresh_from_db()
+    assert (bill.status, bill.paid_total, bill.refunded_total) == (BillStatus.OPEN, 20000, 0)
+    assert not Refund.objects.filter(bill=bill).exists()
+    assert wallet_of(till.member).principal + wallet_of(till.member).bonus == 120_000 - 20000
 
 
 def _other_code(provider: str) -> str:

@@ -381,7 +381,7 @@ def bill_void(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
-            services.bill_void(bill=_bill(pk), reason=form.cleaned_data["reason"], acting_user=acting_user(request))
+            refunds.bill_void(bill=_bill(pk), reason=form.cleaned_data["reason"], acting_user=acting_user(request))
         except ServiceError as error:
             apply_service_error(form, error)
         else:
