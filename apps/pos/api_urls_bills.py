@@ -1,7 +1,7 @@
 from django.urls import path
 
 from apps.pos.api.bills import urlpatterns as bill_urls
-from apps.pos.api.gateway_tenders import GatewayTenderActionView
+from apps.pos.api.gateway_tenders import GatewayTenderActionView, RefundPartActionView
 
 urlpatterns = [
     *bill_urls,
@@ -14,6 +14,16 @@ urlpatterns = [
         "orders/<int:pk>/tenders/<int:tender_pk>/cancel/",
         GatewayTenderActionView.as_view(action="cancel"),
         name="api-order-tender-cancel",
+    ),
+    path(
+        "orders/<int:pk>/refund-parts/<int:part_pk>/resend/",
+        RefundPartActionView.as_view(action="resend"),
+        name="api-order-refund-part-resend",
+    ),
+    path(
+        "orders/<int:pk>/refund-parts/<int:part_pk>/cash/",
+        RefundPartActionView.as_view(action="cash"),
+        name="api-order-refund-part-cash",
     ),
 ]
 

@@ -82,6 +82,7 @@ class PosError(Enum):
     REFUND_TOP_UP = "refund_top_up"
     REFUND_COURSE_CARD_USED = "refund_course_card_used"
     REFUND_NOT_ALLOCATABLE = "refund_not_allocatable"
+    REFUND_PART_NOT_FAILED = "refund_part_not_failed"
     TOP_UP_METHOD = "top_up_method"
     # commission
     COMMISSION_PERMISSION_DENIED = "commission_permission_denied"
@@ -203,6 +204,9 @@ MESSAGES: dict[PosError, Promise] = {
     PosError.REFUND_TOO_LARGE: _("This is more than is left to refund."),
     PosError.REFUND_TOP_UP: _("A top-up is refunded from the member account (card refund), not from the bill."),
     PosError.REFUND_COURSE_CARD_USED: _("Sessions of this course card have been used; it can no longer be refunded."),
+    PosError.REFUND_PART_NOT_FAILED: _(
+        "Only a WeChat Pay or Alipay refund the gateway refused can be sent again or given back in cash."
+    ),
     PosError.REFUND_NOT_ALLOCATABLE: _(
         "This amount cannot be given back to the payments: points come back whole only. Refund more or less."
     ),
@@ -374,6 +378,7 @@ STATUSES: dict[PosError, int] = {
     PosError.BILL_ALREADY_PAID: 409,
     PosError.BILL_HAS_PAYMENTS: 409,
     PosError.REFUND_NOT_PAID: 409,
+    PosError.REFUND_PART_NOT_FAILED: 409,
     PosError.TENDER_NOT_PENDING: 409,
     PosError.GATEWAY_PAYMENT_IN_PROGRESS: 409,
 }

@@ -36,4 +36,16 @@ urlpatterns = [
         gateway_tenders.gateway_cancel,
         name="bill_gateway_cancel",
     ),
+    path(
+        "bills/<int:pk>/refund-parts/<int:part_pk>/resend/",
+        gateway_tenders.refund_part_settle,
+        {"how": "resend"},
+        name="bill_refund_part_resend",
+    ),
+    path(
+        "bills/<int:pk>/refund-parts/<int:part_pk>/cash/",
+        gateway_tenders.refund_part_settle,
+        {"how": "cash"},
+        name="bill_refund_part_cash",
+    ),
 ]

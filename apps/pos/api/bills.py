@@ -37,6 +37,7 @@ from apps.pos.models import (
     BillLine,
     PosSettings,
     ReceiptWidth,
+    Refund,
     Tender,
     TenderMethod,
 )
@@ -153,11 +154,37 @@ def bill_body(bill: Bill, *, lines: list[BillLine], tenders: list[Tender], coupo
     }
 
 
+def refund_body(refund: Refund) -> dict[str, Any]:
+    """A refund with its lines and where each part of the money went (a WeChat Pay / Alipay part with the
+    gateway's outcome: pending, succeeded, or failed with its reason until sent again or given in cash)."""
+    return {
+        "id": refund.pk,
+        "amount": refund.amount,
+        "reason": refund.reason,
+        "created_at": refund.created_at,
+        "lines": [{"line": rl.bill_line_id, "quantity": rl.quantity, "amount": rl.amount} for rl in refund.lines.all()],
+        "tenders": [
+            {
+                "part": part.pk,
+                "tender": part.tender_id,
+                "method": part.tender.method,
+                "amount": part.amount,
+                "status": part.status,
+                "failure_message": part.failure_message,
+                "attempts": part.attempts,
+                "given_in_cash_at": part.given_in_cash_at,
+            }
+            for part in refund.tender_parts.all()
+        ],
+    }
+
+
 def _detail_body(pk: int) -> dict[str, Any]:
     bill = selectors.bill_detail(pk)
-    return bill_body(
+    body = bill_body(
         bill, lines=list(bill.lines.all()), tenders=list(bill.tenders.all()), coupons=list(bill.coupons.all())
     )
+    return {**body, "refunds": [refund_body(refund) for refund in bill.refunds.all()]}
 
 
 class OrderStaffShareBody(serializers.Serializer):
@@ -207,6 +234,28 @@ class OrderTenderBody(serializers.Serializer):
     refunded_amount = serializers.IntegerField()
 
 
+class OrderRefundPartBody(serializers.Serializer):
+    part = serializers.IntegerField()
+    tender = serializers.IntegerField()
+    method = serializers.CharField()
+    amount = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["pending", "succeeded", "failed"])
+    failure_message = serializers.CharField()
+    attempts = serializers.IntegerField(help_text="Refund numbers used at the gateway (sent again: one more)")
+    given_in_cash_at = serializers.DateTimeField(
+        allow_null=True, help_text="A part the gateway refused, given back in cash out of the drawer"
+    )
+
+
+class OrderRefundBody(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    lines = serializers.ListField(child=serializers.DictField())
+    tenders = OrderRefundPartBody(many=True)
+
+
 class OrderBody(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField(help_text="YYYYMMDD-NNNN, per salon day")
@@ -245,6 +294,7 @@ class OrderBody(serializers.Serializer):
         many=True,
     )
     tenders = OrderTenderBody(many=True)
+    refunds = OrderRefundBody(many=True, required=False, help_text="Of one order (not in lists)")
 
 
 # --- input ----------------------------------------------------------------------------------------------
@@ -639,7 +689,8 @@ class OrderPayView(GenericAPIView):
         coupons = (
             list(BillCoupon.objects.filter(bill=paid).select_related("coupon__template")) if paid.discount_total else []
         )
-        return Response(bill_body(paid, lines=payment.lines, tenders=payment.tenders, coupons=coupons))
+        body = bill_body(paid, lines=payment.lines, tenders=payment.tenders, coupons=coupons)
+        return Response({**body, "refunds": []})  # paid just now: nothing refunded yet
 
 
 class OrderRefundView(GenericAPIView):
@@ -655,13 +706,14 @@ class OrderRefundView(GenericAPIView):
         parameters=[IDEMPOTENCY_HEADER],
         responses={
             201: inline_serializer(
-                "OrderRefundBody",
+                "OrderRefundAnswer",
                 {
                     "id": serializers.IntegerField(),
                     "amount": serializers.IntegerField(),
                     "reason": serializers.CharField(),
+                    "created_at": serializers.DateTimeField(),
                     "lines": serializers.ListField(child=serializers.DictField()),
-                    "tenders": serializers.ListField(child=serializers.DictField()),
+                    "tenders": OrderRefundPartBody(many=True),
                     "order": OrderBody(),
                 },
             )
@@ -684,26 +736,14 @@ class OrderRefundView(GenericAPIView):
             lines=[refunds.RefundLineRequest(lines[w["line"]], w["quantity"]) for w in wanted],
             amount=values.get("amount"),
         )
-        return Response(
-            {
-                "id": refund.pk,
-                "amount": refund.amount,
-                "reason": refund.reason,
-                "lines": [
-                    {"line": rl.bill_line_id, "quantity": rl.quantity, "amount": rl.amount} for rl in refund.lines.all()
-                ],
-                "tenders": [
-                    {"tender": part.tender_id, "method": part.tender.method, "amount": part.amount}
-                    for part in refund.tender_parts.select_related("tender")
-                ],
-                "order": _detail_body(pk),
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        order = _detail_body(pk)
+        body = next(r for r in order["refunds"] if r["id"] == refund.pk)
+        return Response({**body, "order": order}, status=status.HTTP_201_CREATED)
 
 
 class OrderVoidView(GenericAPIView):
-    """``POST /api/v1/orders/{id}/void/`` ``{"reason"}`` (``issue_refunds``): void an open bill nothing was paid on."""
+    """``POST /api/v1/orders/{id}/void/`` ``{"reason"}`` (``issue_refunds``): void an open bill; what a payment
+    that stopped half-way took goes back to each tender first."""
 
     permission_classes = [HasRolePermission]
     required_permission = "issue_refunds"

@@ -8,6 +8,10 @@ order (its other tenders of the payment taken, the remainder due) when it refuse
 
 ``POST /api/v1/orders/{id}/tenders/{tender_id}/refresh/`` asks the gateway about a pending tender;
 ``POST …/cancel/`` abandons it (the payment is reversed or closed at the gateway).
+
+``POST /api/v1/orders/{id}/refund-parts/{part_id}/resend/`` sends a refund part the gateway refused again
+under a new refund number; ``POST …/cash/`` records it given back in cash out of the drawer (both
+``issue_refunds``, answered with the order and its refunds).
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ from rest_framework.response import Response
 from apps.core.permissions import HasRolePermission, acting_user
 from apps.payments.selectors import notify_url
 from apps.pos.errors import MESSAGES, PosError
-from apps.pos.models import Bill, Tender, TenderStatus
+from apps.pos.models import Bill, RefundTender, Tender, TenderStatus
 from apps.pos.services.gateway_tenders import (
     GatewayTenderResult,
     bill_pay_gateway,
     gateway_tender_cancel,
     gateway_tender_refresh,
+    refund_part_given_in_cash,
+    refund_part_resend,
 )
 
 
@@ -93,3 +99,24 @@ class GatewayTenderActionView(GenericAPIView):
             tender = gateway_tender_cancel(tender=tender, acting_user=acting_user(request))
             return result_response(pk, tender, cancelled=True)
         return result_response(pk, gateway_tender_refresh(tender=tender))
+
+
+class RefundPartActionView(GenericAPIView):
+    """``POST /api/v1/orders/{id}/refund-parts/{part_id}/resend/`` or ``…/cash/`` (``issue_refunds``): settle
+    a WeChat Pay / Alipay refund part the gateway refused; 409 ``refund_part_not_failed`` for any other."""
+
+    permission_classes = [HasRolePermission]
+    required_permission = "issue_refunds"
+    serializer_class = serializers.Serializer
+    action = "resend"
+
+    @extend_schema(request=None)
+    def post(self, request: Request, pk: int, part_pk: int) -> Response:
+        from apps.pos.api.bills import _detail_body
+
+        part = get_object_or_404(RefundTender, pk=part_pk, refund__bill_id=pk)
+        if self.action == "resend":
+            refund_part_resend(part=part, acting_user=acting_user(request))
+        else:
+            refund_part_given_in_cash(part=part, acting_user=acting_user(request))
+        return Response(_detail_body(pk))

@@ -166,11 +166,21 @@ class RefundTender(models.Model):
     status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     out_refund_no = models.CharField(max_length=64, null=True, blank=True, unique=True)
     failure_message = models.CharField(max_length=255, blank=True)
+    # A WeChat Pay / Alipay part the gateway refused is settled by a person: sent again under a new refund
+    # number (``attempts`` counts the numbers used), or given back in cash out of the drawer (it stays
+    # failed at the gateway; the drawer's pay-out records the cash).
+    attempts = models.PositiveSmallIntegerField(default=1)
+    given_in_cash_at = models.DateTimeField(null=True, blank=True)
+    given_in_cash_by = models.ForeignKey("core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_tender_amount_positive"),
             models.UniqueConstraint(fields=["refund", "tender"], name="refund_tender_unique"),
+            models.CheckConstraint(
+                condition=Q(given_in_cash_at__isnull=True) | Q(status="failed"),
+                name="refund_tender_cash_only_when_failed",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,19 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from apps.core.db import salon_timezone
-from apps.pos.models import Bill, BillCoupon, BillLine, BillLineStaff, BillStatus, PosSettings, Tender, TenderStatus
+from apps.pos.models import (
+    Bill,
+    BillCoupon,
+    BillLine,
+    BillLineStaff,
+    BillStatus,
+    PosSettings,
+    Refund,
+    RefundLine,
+    RefundTender,
+    Tender,
+    TenderStatus,
+)
 
 
 def pos_settings() -> PosSettings:
@@ -49,7 +61,13 @@ def bill_detail(pk: int) -> Bill:
             Prefetch("lines", queryset=lines),
             Prefetch("coupons", queryset=BillCoupon.objects.select_related("coupon__template").order_by("id")),
             Prefetch("tenders", queryset=Tender.objects.order_by("id")),
-            "refunds__tender_parts",
+            Prefetch(
+                "refunds",
+                queryset=Refund.objects.order_by("id").prefetch_related(
+                    Prefetch("lines", queryset=RefundLine.objects.order_by("id")),
+                    Prefetch("tender_parts", queryset=RefundTender.objects.select_related("tender").order_by("id")),
+                ),
+            ),
         ),
         pk=pk,
     )

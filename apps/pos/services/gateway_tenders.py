@@ -26,6 +26,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -34,6 +35,7 @@ from django.utils.translation import gettext
 
 from apps.core.errors import ServiceError
 from apps.core.models import User
+from apps.core.services import audit_record
 from apps.payments.gateways import module_for
 from apps.payments.models import GatewayPayment, MerchantAccount, PaymentKind, PaymentStatus
 from apps.payments.models import RefundStatus as GatewayRefundStatus
@@ -45,9 +47,21 @@ from apps.payments.services import (
     gateway_refund,
 )
 from apps.pos.errors import PosError, pos_error
-from apps.pos.models import Bill, BillStatus, RefundStatus, RefundTender, Tender, TenderStatus
+from apps.pos.models import (
+    Bill,
+    BillStatus,
+    CashMovementKind,
+    CashSession,
+    CashSessionStatus,
+    RefundStatus,
+    RefundTender,
+    Tender,
+    TenderMethod,
+    TenderStatus,
+)
 from apps.pos.selectors.bills import bill_lines
 from apps.pos.services.bills import key_checked, require
+from apps.pos.services.cash import cash_movement_record
 from apps.pos.services.checkout import (
     GATEWAYS,
     TenderRequest,
@@ -321,6 +335,75 @@ def refund_parts_send(*, refund_pk: int) -> list[RefundTender]:
                 status=status, failure_message=message[:255]
             )
     return list(RefundTender.objects.filter(refund_id=refund_pk).order_by("id"))
+
+
+def _failed_part(part: RefundTender, acting_user: User | None) -> RefundTender:
+    """The part locked, when it is a WeChat Pay / Alipay part the gateway refused and nobody settled yet."""
+    require(acting_user, "issue_refunds")
+    parts = RefundTender.objects.select_for_update(of=("self",)).select_related("tender", "refund__bill")
+    locked = parts.get(pk=part.pk)
+    settled = locked.given_in_cash_at is not None
+    if locked.status != RefundStatus.FAILED or settled or locked.tender.method not in GATEWAYS:
+        raise pos_error(PosError.REFUND_PART_NOT_FAILED)
+    return locked
+
+
+@transaction.atomic
+def refund_part_resend(*, part: RefundTender, acting_user: User | None) -> RefundTender:
+    """Send a refused WeChat Pay / Alipay part to the gateway again (``issue_refunds``, audited), under a
+    new refund number (a gateway answers a number it refused with the same refusal): it is pending until
+    the gateway answers, as when it was first sent after the refund's commit. The refusal gave the
+    reserved amount back to the payment, so the new number may take it again."""
+    locked = _failed_part(part, acting_user)
+    locked.attempts += 1
+    locked.out_refund_no = f"refund{locked.refund_id}t{locked.tender_id}n{locked.attempts}"
+    locked.status = RefundStatus.PENDING
+    failure = locked.failure_message
+    locked.failure_message = ""
+    locked.save(update_fields=["attempts", "out_refund_no", "status", "failure_message"])
+    audit_record(
+        action="pos.refund_part_resent",
+        actor=acting_user,
+        target=locked.refund.bill,
+        data={"refund": locked.refund_id, "part": locked.pk, "amount": locked.amount, "failure": failure},
+    )
+    transaction.on_commit(partial(refund_parts_send, refund_pk=locked.refund_id))
+    return locked
+
+
+@transaction.atomic
+def refund_part_given_in_cash(*, part: RefundTender, acting_user: User) -> RefundTender:
+    """Record that a refused WeChat Pay / Alipay part was given back to the client in cash
+    (``issue_refunds``, audited): a pay-out of the bill location's open drawer, so the handover expects
+    that much less cash (refused, with nothing written, when no drawer is open there or it holds less).
+    The part stays failed at the gateway and is settled: it cannot be sent again."""
+    locked = _failed_part(part, acting_user)
+    bill = locked.refund.bill
+    session = CashSession.objects.filter(location_id=bill.location_id, status=CashSessionStatus.OPEN).first()
+    if session is None:
+        raise pos_error(
+            PosError.CASH_SESSION_REQUIRED,
+            message=gettext("Open a cash session at this location before giving cash back."),
+        )
+    cash_movement_record(
+        session=session,
+        kind=CashMovementKind.PAY_OUT,
+        amount=locked.amount,
+        reason=gettext("Refund of bill %(number)s given back in cash (%(method)s refused it)")
+        % {"number": bill.number, "method": TenderMethod(locked.tender.method).label},
+        acting_user=acting_user,
+        idempotency_key=f"refund-part-cash:{locked.pk}",
+    )
+    locked.given_in_cash_at = timezone.now()
+    locked.given_in_cash_by = acting_user
+    locked.save(update_fields=["given_in_cash_at", "given_in_cash_by"])
+    audit_record(
+        action="pos.refund_part_given_in_cash",
+        actor=acting_user,
+        target=bill,
+        data={"refund": locked.refund_id, "part": locked.pk, "amount": locked.amount},
+    )
+    return locked
 
 
 def gateway_refunds_sync(*, older_than_seconds: int = 60) -> int:

@@ -213,3 +213,57 @@ def test_two_cashiers_charging_one_bill_by_wechat_at_once_charge_it_once(race_sa
         assert GatewayPayment.objects.count() == 1
     assert sum(1 for m in fake_wechat.ledger.movements if m.what == "charge") == 1
     assert sum(m.amount for m in fake_wechat.ledger.movements) == TOTAL
+
+
+def test_a_refund_part_the_gateway_refused_is_shown_on_the_order_and_given_back_in_cash(
+    setup, django_capture_on_commit_callbacks
+):
+    from apps.pos.models import RefundTender
+    from apps.pos.services.cash import cash_session_open
+
+    # given a paid order whose ¥50 refund the gateway refused
+    assert _pay(setup, [{"method": "wechat", "amount": TOTAL, "auth_code": CODES["wechat"]}]).status_code == 200
+    boss = _api(setup["alpha"], setup["till"].manager)
+    url = f"/api/v1/orders/{setup['bill'].pk}"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        refunded = boss.post(
+            f"{url}/refund/",
+            {"amount": 5000, "reason": "towel burn"},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="r-1",
+        )
+    assert refunded.status_code == 201, refunded.content
+    part_id = refunded.json()["tenders"][0]["part"]
+    assert refunded.json()["tenders"][0]["status"] == "pending"
+    with schema_context(setup["alpha"].schema):
+        out_refund_no = RefundTender.objects.get(pk=part_id).out_refund_no
+        setup["fake"].scenario(out_refund_no, Scenario(kind=FAILURE, error_message="商户余额不足"))
+        for callback in callbacks:
+            callback()
+    # when the order is read
+    order = boss.get(f"{url}/").json()
+    # then the refund says which part failed and why
+    assert [
+        (p["method"], p["amount"], p["status"], p["failure_message"], p["attempts"], p["given_in_cash_at"])
+        for p in order["refunds"][0]["tenders"]
+    ] == [("wechat", 5000, "failed", "商户余额不足", 1, None)]
+    # the front desk may not settle it; with no drawer open it cannot go out in cash
+    desk_try = setup["desk"].post(f"{url}/refund-parts/{part_id}/cash/")
+    assert desk_try.status_code == 403
+    no_drawer = boss.post(f"{url}/refund-parts/{part_id}/cash/")
+    assert (no_drawer.status_code, no_drawer.json()["code"]) == (409, "cash_session_required")
+    # when the manager gives it back in cash out of an open drawer
+    with schema_context(setup["alpha"].schema):
+        cash_session_open(location=setup["bill"].location, opening_float=20_000, acting_user=setup["till"].manager)
+    given = boss.post(f"{url}/refund-parts/{part_id}/cash/")
+    # then
+    assert given.status_code == 200, given.content
+    part = given.json()["refunds"][0]["tenders"][0]
+    assert (part["status"], part["given_in_cash_at"] is not None) == ("failed", True)
+    again = boss.post(f"{url}/refund-parts/{part_id}/resend/")
+    assert (again.status_code, again.json()["code"], again.json()["detail"]) == (
+        409,
+        "refund_part_not_failed",
+        "Only a WeChat Pay or Alipay refund the gateway refused can be sent again or given back in cash.",
+    )
+    assert boss.post(f"/api/v1/orders/{setup['bill'].pk}/refund-parts/999999/cash/").status_code == 404

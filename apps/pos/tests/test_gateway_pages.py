@@ -164,3 +164,83 @@ def test_a_payment_stopped_half_way_is_given_back_by_voiding_the_bill_on_its_pag
         wallet = Wallet.objects.get(client=bill.client)
         assert (bill.status, bill.refunded_total) == ("voided", 20000)
         assert wallet.principal + wallet.bonus == 120_000
+
+
+def _refund_refused_by_the_gateway(setup, capture) -> Any:
+    """The paid bill refunded ¥50 by its manager, the gateway refusing the WeChat Pay part."""
+    from apps.pos.models import RefundTender
+    from apps.pos.services.refunds import bill_refund
+
+    _post_pay(setup, auth_code=CODES["wechat"])
+    with schema_context(setup["alpha"].schema):
+        manager = User.objects.get(role="manager")
+        bill = Bill.objects.get(pk=setup["bill"].pk)
+        with capture(execute=False) as callbacks:
+            refund = bill_refund(
+                bill=bill, reason="towel burn", idempotency_key="r-1", acting_user=manager, amount=5000
+            )
+        part = RefundTender.objects.get(refund=refund)
+        setup["fake"].scenario(part.out_refund_no, Scenario(kind=FAILURE, error_message="商户余额不足"))
+        for callback in callbacks:
+            callback()
+        part.refresh_from_db()
+        assert part.status == "failed"
+    return part, logged_in_client(setup["alpha"], manager.username)
+
+
+def test_a_refund_the_gateway_refused_is_shown_and_sent_again_from_the_bill_page(
+    setup, django_capture_on_commit_callbacks
+):
+    # given
+    part, boss = _refund_refused_by_the_gateway(setup, django_capture_on_commit_callbacks)
+    url = f"/till/bills/{setup['bill'].pk}/"
+    # when the manager opens the bill
+    page = boss.get(url).content.decode()
+    # then the refused part says why and offers both ways to settle it
+    assert "Refused by the gateway: 商户余额不足" in page
+    assert f'action="{url}refund-parts/{part.pk}/resend/"' in page
+    assert f'action="{url}refund-parts/{part.pk}/cash/"' in page
+    # when it is sent again
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = boss.post(f"{url}refund-parts/{part.pk}/resend/")
+    with schema_context(setup["alpha"].schema):  # as they run at the request's commit, in its salon
+        for callback in callbacks:
+            callback()
+    # then
+    assert (response.status_code, response["Location"]) == (302, url)
+    page = boss.get(url).content.decode()
+    assert "The refund was sent to the gateway again." in page
+    assert "Refused by the gateway" not in page
+    with schema_context(setup["alpha"].schema):
+        part.refresh_from_db()
+        assert (part.status, part.attempts) == ("succeeded", 2)
+        assert setup["fake"].ledger.given_back(part.tender.out_trade_no) == 5000
+    # the front desk may not settle refunds
+    assert setup["desk"].post(f"{url}refund-parts/{part.pk}/cash/").status_code == 403
+
+
+def test_giving_a_refused_refund_back_in_cash_needs_an_open_drawer(setup, django_capture_on_commit_callbacks):
+    from apps.pos.services.cash import cash_session_open
+
+    part, boss = _refund_refused_by_the_gateway(setup, django_capture_on_commit_callbacks)
+    url = f"/till/bills/{setup['bill'].pk}/"
+
+    refused = boss.post(f"{url}refund-parts/{part.pk}/cash/")
+
+    assert (
+        "Open a cash session at this location before giving cash back."
+        in boss.get(refused["Location"]).content.decode()
+    )
+    with schema_context(setup["alpha"].schema):
+        part.refresh_from_db()
+        assert part.given_in_cash_at is None
+        cash_session_open(
+            location=part.tender.bill.location, opening_float=20_000, acting_user=User.objects.get(role="manager")
+        )
+    given = boss.post(f"{url}refund-parts/{part.pk}/cash/")
+    page = boss.get(given["Location"]).content.decode()
+    assert "Recorded: the refund was given back in cash out of the drawer." in page
+    assert "Refused by the gateway; given back in cash" in page
+    with schema_context(setup["alpha"].schema):
+        part.refresh_from_db()
+        assert (part.status, part.given_in_cash_at is not None) == ("failed", True)

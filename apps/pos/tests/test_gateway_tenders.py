@@ -28,6 +28,8 @@ from apps.pos.services.gateway_tenders import (
     gateway_refunds_sync,
     gateway_tender_cancel,
     gateway_tender_refresh,
+    refund_part_given_in_cash,
+    refund_part_resend,
     refund_parts_send,
 )
 from apps.pos.services.refunds import bill_refund, bill_void
@@ -466,6 +468,83 @@ def test_a_refund_the_gateway_refuses_is_failed_with_its_reason(
     assert part.failure_message
     assert fake.ledger.given_back(number) == 0
     assert GatewayPayment.objects.get(out_trade_no=number).refunded_amount == 0
+
+
+def _refused_refund(provider, fake, till, django_capture_on_commit_callbacks):
+    bill = facial_bill(till)
+    number = gateway_pay(bill, gateway(provider, TOTAL), by=till.desk).tender.out_trade_no
+    refund, part = _refund_with_scenario(
+        provider, fake, till, bill, Scenario(kind=FAILURE, error_message="余额不足"), django_capture_on_commit_callbacks
+    )
+    part.refresh_from_db()
+    assert part.status == "failed"
+    return bill, number, refund, part
+
+
+def test_a_refund_the_gateway_refused_is_sent_again_under_a_new_number(
+    provider, fake, till, django_capture_on_commit_callbacks
+):
+    # given a refund part the gateway refused
+    bill, number, refund, part = _refused_refund(provider, fake, till, django_capture_on_commit_callbacks)
+    with pytest.raises(ServiceError) as refused:
+        refund_part_resend(part=part, acting_user=till.desk)
+    assert refused.value.code == PosError.PERMISSION_DENIED
+    failure = part.failure_message
+    assert "余额不足" in failure
+    # when the manager sends it again
+    with django_capture_on_commit_callbacks(execute=True):
+        resent = refund_part_resend(part=part, acting_user=till.manager)
+    # then the gateway refunded it, once, under the second number
+    part.refresh_from_db()
+    assert (resent.pk, part.status, part.attempts, part.failure_message) == (part.pk, "succeeded", 2, "")
+    assert part.out_refund_no == f"refund{refund.pk}t{part.tender_id}n2"
+    assert fake.ledger.given_back(number) == 5000
+    assert GatewayPayment.objects.get(out_trade_no=number).refunded_amount == 5000
+    assert AuditEntry.objects.get(action="pos.refund_part_resent").data == {
+        "refund": refund.pk,
+        "part": part.pk,
+        "amount": 5000,
+        "failure": failure,
+    }
+    # a part the gateway refunded is not sent again, nor given in cash
+    for settle in (refund_part_resend, refund_part_given_in_cash):
+        with pytest.raises(ServiceError) as again:
+            settle(part=part, acting_user=till.manager)
+        assert again.value.code == PosError.REFUND_PART_NOT_FAILED
+        assert str(again.value.message) == (
+            "Only a WeChat Pay or Alipay refund the gateway refused can be sent again or given back in cash."
+        )
+    assert fake.ledger.given_back(number) == 5000
+    assert Bill.objects.get(pk=bill.pk).refunded_total == 5000
+
+
+def test_a_refund_the_gateway_refused_is_given_back_in_cash_out_of_the_drawer(
+    provider, fake, till, django_capture_on_commit_callbacks
+):
+    # given a refund part the gateway refused, and no drawer open yet
+    _bill, number, _refund, part = _refused_refund(provider, fake, till, django_capture_on_commit_callbacks)
+    with pytest.raises(ServiceError) as no_drawer:
+        refund_part_given_in_cash(part=part, acting_user=till.manager)
+    assert (no_drawer.value.code, str(no_drawer.value.message)) == (
+        PosError.CASH_SESSION_REQUIRED,
+        "Open a cash session at this location before giving cash back.",
+    )
+    session = cash_session_open(location=till.location, opening_float=30_000, acting_user=till.desk)
+    # when the manager gives it back in cash
+    given = refund_part_given_in_cash(part=part, acting_user=till.manager)
+    # then the drawer paid it out; the part stays refused at the gateway and is settled
+    part.refresh_from_db()
+    assert (given.pk, part.status, part.given_in_cash_by_id) == (part.pk, "failed", till.manager.pk)
+    assert part.given_in_cash_at is not None
+    figures = cash_session_figures(session)
+    assert (figures.pay_outs, figures.expected_cash) == (5000, 25_000)
+    assert fake.ledger.given_back(number) == 0
+    assert AuditEntry.objects.get(action="pos.refund_part_given_in_cash").data["amount"] == 5000
+    for settle in (refund_part_resend, refund_part_given_in_cash):
+        with pytest.raises(ServiceError) as again:
+            settle(part=part, acting_user=till.manager)
+        assert again.value.code == PosError.REFUND_PART_NOT_FAILED
+    assert cash_session_figures(session).pay_outs == 5000
 
 
 def test_the_periodic_sync_records_a_pending_refund_part_once_answered(

@@ -168,7 +168,7 @@ def bill_context(request: HttpRequest, pk: int, **forms: Any) -> dict[str, Any]:
         "lines": lines,
         "coupons": list(bill.coupons.all()),
         "tenders": list(bill.tenders.all()),
-        "refund_list": list(bill.refunds.all().order_by("id")),
+        "refund_list": list(bill.refunds.all()),
         "due": bill.total - bill.paid_total if is_open else 0,
         "is_open": is_open,
         "is_editable": is_open and not bill.paid_total,

@@ -19,13 +19,15 @@ from apps.core.errors import ServiceError
 from apps.core.permissions import acting_user, staff_permission_required
 from apps.payments.models import GatewayPayment
 from apps.payments.selectors import notify_url
-from apps.pos.models import Bill, Tender, TenderStatus
+from apps.pos.models import Bill, RefundTender, Tender, TenderStatus
 from apps.pos.services.checkout import GATEWAYS, TenderRequest
 from apps.pos.services.gateway_tenders import (
     bill_pay_gateway,
     gateway_tender_cancel,
     gateway_tender_poll,
     gateway_tender_refresh,
+    refund_part_given_in_cash,
+    refund_part_resend,
 )
 
 till_page = staff_permission_required("take_payments")
@@ -110,4 +112,22 @@ def gateway_cancel(request: HttpRequest, pk: int, tender_pk: int) -> HttpRespons
             messages.info(request, _("The client had already paid: the payment is kept."))
         else:
             messages.success(request, _("The WeChat Pay / Alipay payment is cancelled."))
+    return redirect("pos:bill_detail", pk=pk)
+
+
+@staff_permission_required("issue_refunds")
+@require_POST
+def refund_part_settle(request: HttpRequest, pk: int, part_pk: int, how: str) -> HttpResponse:
+    """A WeChat Pay / Alipay refund part the gateway refused: sent again (``how="resend"``) or given back in
+    cash out of the drawer (``how="cash"``); back to the bill with the outcome."""
+    part = get_object_or_404(RefundTender, pk=part_pk, refund__bill_id=pk)
+    try:
+        if how == "resend":
+            refund_part_resend(part=part, acting_user=acting_user(request))
+            messages.success(request, _("The refund was sent to the gateway again."))
+        else:
+            refund_part_given_in_cash(part=part, acting_user=acting_user(request))
+            messages.success(request, _("Recorded: the refund was given back in cash out of the drawer."))
+    except ServiceError as error:
+        messages.error(request, str(error.message))
     return redirect("pos:bill_detail", pk=pk)
