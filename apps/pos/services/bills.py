@@ -690,6 +690,11 @@ def bill_void(*, bill: Bill, reason: str, acting_user: User | None) -> Bill:
         raise pos_error(PosError.BILL_NOT_OPEN)
     if locked.paid_total or _pending_tenders(locked):
         raise pos_error(PosError.VOID_HAS_PAYMENTS)
+    _void(locked, reason=reason, acting_user=acting_user)
+    return locked
+
+
+def _void(locked: Bill, *, reason: str, acting_user: User | None) -> None:
     locked.status = BillStatus.VOIDED
     locked.voided_at = timezone.now()
     locked.void_reason = reason
@@ -701,4 +706,25 @@ def bill_void(*, bill: Bill, reason: str, acting_user: User | None) -> Bill:
         target=locked,
         data={"number": locked.number, "total": locked.total, "reason": reason},
     )
-    return locked
+
+
+# --- top-ups sold over the counter ----------------------------------------------------------------------
+
+# The idempotency key of a bill opened by ``top_ups.top_up_sell``: ``top-up:`` and a digest of the caller's key.
+TOP_UP_SALE_KEY_PREFIX = "top-up:"
+
+
+def is_top_up_sale(bill: Bill) -> bool:
+    """A bill opened by ``top_ups.top_up_sell`` for a top-up and nothing else."""
+    key = bill.idempotency_key or ""
+    return key.startswith(TOP_UP_SALE_KEY_PREFIX) and not bill.lines.exclude(kind=LineKind.TOP_UP).exists()
+
+
+def top_up_sale_void_unpaid(locked: Bill, *, reason: str) -> None:
+    """A top-up sale whose payment failed (the gateway refused it, the client did not confirm, the cashier
+    cancelled it) is voided by the system, audited with the gateway's reason: the top-up was not sold, and
+    no open bill is left behind for someone to take a second payment on. Called under the bill's lock;
+    a bill with something paid or pending, or not open, is left as it is."""
+    if not is_top_up_sale(locked) or locked.status != BillStatus.OPEN or locked.paid_total or _pending_tenders(locked):
+        return
+    _void(locked, reason=reason[:200], acting_user=None)
