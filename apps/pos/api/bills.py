@@ -29,7 +29,8 @@ from apps.crm.models import Client
 from apps.loyalty.api.wallets import wallet_body
 from apps.loyalty.models import Coupon, CourseCard
 from apps.loyalty.services._common import Verification, redemption_code_check
-from apps.pos.api.gateway_tenders import gateway_pay_response
+from apps.payments.selectors import notify_url
+from apps.pos.api.gateway_tenders import gateway_pay_response, top_up_response
 from apps.pos.models import (
     Bill,
     BillCoupon,
@@ -865,36 +866,53 @@ class TillSettingsView(GenericAPIView):
 
 class TopUpSaleInput(serializers.Serializer):
     amount = serializers.IntegerField(min_value=1, max_value=MAX_AMOUNT, help_text="fen")
-    method = serializers.ChoiceField(choices=TenderMethod.choices, help_text="cash (wechat, alipay once connected)")
+    method = serializers.ChoiceField(choices=TenderMethod.choices, help_text="cash, wechat or alipay")
     location = serializers.PrimaryKeyRelatedField(
         queryset=Location.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    auth_code = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="WeChat Pay / Alipay: the client's payment code"
+    )
+    qr = serializers.BooleanField(
+        required=False, default=False, help_text="WeChat Pay / Alipay: show a QR code for the client to scan"
     )
 
 
 class TopUpView(GenericAPIView):
-    """``POST /api/v1/clients/{id}/top-ups/`` ``{amount, method}``: sold through the till as a one-line bill
-    paid by ``method``, with the salon's top-up rule; answers the wallet as ``GET …/wallet/`` does."""
+    """``POST /api/v1/clients/{id}/top-ups/`` ``{amount, method, auth_code?, qr?}``: sold through the till as a
+    one-line bill paid by ``method``, with the salon's top-up rule; answers the wallet as ``GET …/wallet/``
+    does, plus ``order``. WeChat Pay / Alipay carry the client's payment code (``auth_code``) or ``qr: true``
+    and are answered as the order's gateway payments are (``gateway_tenders.top_up_response``): ``201`` paid,
+    ``202`` while the client confirms or scans (the wallet not yet credited), ``400 gateway_payment_failed``
+    when the gateway refused (the order voided, nothing credited)."""
 
     permission_classes = [HasRolePermission]
     required_permission = "take_payments"
     serializer_class = TopUpSaleInput
 
-    @extend_schema(request=TopUpSaleInput, parameters=[IDEMPOTENCY_HEADER], responses={201: dict})
+    @extend_schema(request=TopUpSaleInput, parameters=[IDEMPOTENCY_HEADER], responses={201: dict, 202: dict})
     def post(self, request: Request, pk: int) -> Response:
         from apps.loyalty.selectors import member_client
 
         client = member_client(pk)
         data = TopUpSaleInput(data=request.data)
         data.is_valid(raise_exception=True)
-        bill = top_ups.top_up_sell(
+        method = data.validated_data["method"]
+        qr = bool(data.validated_data.get("qr")) and method in checkout.GATEWAYS
+        sale = top_ups.top_up_sell(
             client=client,
             amount=data.validated_data["amount"],
-            method=data.validated_data["method"],
+            method=method,
             location=data.validated_data.get("location"),
             idempotency_key=_key(request),
             acting_user=acting_user(request),
+            auth_code=data.validated_data.get("auth_code") or "",
+            qr=qr,
+            notify_url=notify_url(request, method) if qr else "",
         )
-        return Response({**wallet_body(client), "order": bill.pk}, status=status.HTTP_201_CREATED)
+        if sale.gateway is not None:
+            return top_up_response(client, sale.gateway)
+        return Response({**wallet_body(client), "order": sale.bill.pk}, status=status.HTTP_201_CREATED)
 
 
 urlpatterns = [

@@ -12,6 +12,9 @@ order (its other tenders of the payment taken, the remainder due) when it refuse
 ``POST /api/v1/orders/{id}/refund-parts/{part_id}/resend/`` sends a refund part the gateway refused again
 under a new refund number; ``POST …/cash/`` records it given back in cash out of the drawer (both
 ``issue_refunds``, answered with the order and its refunds).
+
+``POST /api/v1/clients/{id}/top-ups/`` paid by WeChat Pay / Alipay is answered alike by ``top_up_response``,
+with the wallet in place of the order: 201 paid (credited), 202 pending, 400 refused.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.permissions import HasRolePermission, acting_user
+from apps.crm.models import Client
+from apps.loyalty.api.wallets import wallet_body
 from apps.payments.selectors import notify_url
 from apps.pos.errors import MESSAGES, PosError
 from apps.pos.models import Bill, RefundTender, Tender, TenderStatus
@@ -62,6 +67,27 @@ def result_response(pk: int, result: GatewayTenderResult | Tender, *, cancelled:
         )
     answer = status.HTTP_202_ACCEPTED if tender.status == TenderStatus.PENDING else status.HTTP_200_OK
     return Response({**order, "gateway": gateway_body(result)}, status=answer)
+
+
+def top_up_response(client: Client, result: GatewayTenderResult) -> Response:
+    """A top-up paid by WeChat Pay / Alipay (``POST /api/v1/clients/{id}/top-ups/``), answered as the order's
+    gateway payments are, with the wallet in place of the order: ``201`` the wallet (credited) when paid,
+    ``202`` the wallet (not yet credited) while the client confirms or scans, ``400 gateway_payment_failed``
+    with the gateway's reason when refused (the top-up's order voided). Each carries ``order`` (the bill's
+    id) and ``gateway``."""
+    tender = result.tender
+    extra = {"order": result.bill.pk, "gateway": gateway_body(result)}
+    if tender.status == TenderStatus.FAILED:
+        return Response(
+            {
+                "detail": tender.failure_message or str(MESSAGES[PosError.GATEWAY_PAYMENT_FAILED]),
+                "code": PosError.GATEWAY_PAYMENT_FAILED.value,
+                **extra,
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    answer = status.HTTP_202_ACCEPTED if tender.status == TenderStatus.PENDING else status.HTTP_201_CREATED
+    return Response({**wallet_body(client), **extra}, status=answer)
 
 
 def gateway_pay_response(request: Request, pk: int, payments: list[dict[str, Any]]) -> Response:

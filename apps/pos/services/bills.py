@@ -671,3 +671,51 @@ def bill_line_remove(*, line: BillLine, acting_user: User | None) -> None:
     current = _line_of(locked, line)
     current.delete()
     bill_refresh(locked)
+
+
+# --- voiding ------------------------------------------------------------------------------------------
+
+
+def void_written(
+    locked: Bill, *, reason: str, acting_user: User | None, given_back: dict[int, int] | None = None
+) -> None:
+    """The open bill (locked by the caller) voided and audited, with what its tenders were given back
+    (``refunds.bill_void``) — the one writer of a void."""
+    locked.status = BillStatus.VOIDED
+    locked.voided_at = timezone.now()
+    locked.void_reason = reason
+    locked.closed_by = acting_user if acting_user is not None and acting_user.pk else None
+    locked.save(update_fields=["status", "voided_at", "void_reason", "closed_by", "refunded_total", "updated_at"])
+    audit_record(
+        action="pos.bill_voided",
+        actor=acting_user,
+        target=locked,
+        data={
+            "number": locked.number,
+            "total": locked.total,
+            "reason": reason,
+            "given_back": {str(pk): part for pk, part in (given_back or {}).items()},
+        },
+    )
+
+
+# --- top-ups sold over the counter ----------------------------------------------------------------------
+
+# The idempotency key of a bill opened by ``top_ups.top_up_sell``: ``top-up:`` and a digest of the caller's key.
+TOP_UP_SALE_KEY_PREFIX = "top-up:"
+
+
+def is_top_up_sale(bill: Bill) -> bool:
+    """A bill opened by ``top_ups.top_up_sell`` for a top-up and nothing else."""
+    key = bill.idempotency_key or ""
+    return key.startswith(TOP_UP_SALE_KEY_PREFIX) and not bill.lines.exclude(kind=LineKind.TOP_UP).exists()
+
+
+def top_up_sale_void_unpaid(locked: Bill, *, reason: str) -> None:
+    """A top-up sale whose payment failed (the gateway refused it, the client did not confirm, the cashier
+    cancelled it) is voided by the system, audited with the gateway's reason: the top-up was not sold, and
+    no open bill is left behind for someone to take a second payment on. Called under the bill's lock;
+    a bill with something paid or pending, or not open, is left as it is."""
+    if not is_top_up_sale(locked) or locked.status != BillStatus.OPEN or locked.paid_total or _pending_tenders(locked):
+        return
+    void_written(locked, reason=reason[:200], acting_user=None)

@@ -54,7 +54,7 @@ from apps.pos.models import (
 )
 from apps.pos.selectors.bills import bill_lines, pos_settings, succeeded_tenders
 from apps.pos.services.bill_coupons import draft_lines
-from apps.pos.services.bills import key_checked, require, whole
+from apps.pos.services.bills import is_top_up_sale, key_checked, require, top_up_sale_void_unpaid, whole
 from apps.pos.services.cash import cash_movement_record, cash_session_require_open
 from apps.pos.signals import bill_paid
 from apps.scheduling.errors import SchedulingError, scheduling_error
@@ -524,7 +524,8 @@ def bill_tender_settle(*, tender: Tender, provider_transaction_id: str = "", act
 @transaction.atomic
 def bill_tender_fail(*, tender: Tender, failure_code: str = "", failure_message: str = "") -> Tender:
     """A pending gateway tender failed or was cancelled by the client: it no longer counts, and what it was
-    to pay is due again. A tender already settled or failed is left as it is."""
+    to pay is due again. A tender already settled or failed is left as it is. A top-up sold over the counter
+    (``top_ups.top_up_sell``) whose payment failed is not sold: its bill is voided with the reason."""
     locked, _accepts, _pending = _locked_for_payment(tender.bill_id)
     current = Tender.objects.select_for_update().get(pk=tender.pk, bill=locked)
     if current.status != TenderStatus.PENDING:
@@ -534,7 +535,18 @@ def bill_tender_fail(*, tender: Tender, failure_code: str = "", failure_message:
     current.failure_message = failure_message[:255]
     current.settled_at = timezone.now()
     current.save(update_fields=["status", "failure_code", "failure_message", "settled_at"])
+    if is_top_up_sale(locked):  # the key is read first: other bills cost no query here
+        top_up_sale_void_unpaid(locked, reason=_top_up_not_paid(current))
     return current
+
+
+def _top_up_not_paid(tender: Tender) -> str:
+    from django.utils.translation import gettext
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext("Top-up not paid: %(reason)s") % {
+            "reason": tender.failure_message or tender.failure_code or gettext("The payment did not go through.")
+        }
 
 
 # --- completion -----------------------------------------------------------------------------------------

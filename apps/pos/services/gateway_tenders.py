@@ -174,6 +174,90 @@ def _apply(tender: Tender, payment: GatewayPayment) -> None:
         bill_tender_fail(tender=tender, failure_code=payment.error_code, failure_message=payment.error_message)
 
 
+@dataclass
+class GatewayPaymentBegun:
+    """Step 1 of a payment with a gateway tender, done (``gateway_payment_begin``): the bill, the tenders
+    written (the gateway one last, pending unless this is a replay of a payment that ended) and what step 2
+    needs to ask the gateway."""
+
+    bill: Bill
+    tenders: list[Tender]
+    provider: str
+    auth_code: str
+    qr: bool
+    is_replay: bool
+
+
+def gateway_payment_begin(
+    *,
+    bill: Bill,
+    tenders: Sequence[TenderRequest],
+    idempotency_key: str,
+    acting_user: User | None,
+    auth_code: str = "",
+    qr: bool = False,
+) -> GatewayPaymentBegun:
+    """Step 1 of ``bill_pay_gateway`` (``take_payments``): every check, the other tenders taken and the
+    gateway tender written pending, in one transaction. It may run inside the caller's transaction (a
+    top-up opens its bill in the same one, so a refusal leaves nothing written); step 2
+    (``gateway_payment_send``) must run after that transaction commits."""
+    require(acting_user, "take_payments")
+    key = key_checked(idempotency_key)
+    requests = _shape_checked(tenders)
+    gateways = [r for r in requests if r.method in GATEWAYS]
+    if len(gateways) != 1:
+        raise pos_error(PosError.GATEWAY_ONE_PER_PAYMENT)
+    ordered = [r for r in requests if r.method not in GATEWAYS] + gateways  # the gateway tender is taken last
+    code = "".join((auth_code or "").split())
+    locked, written, is_replay = _open(
+        pk=bill.pk, requests=ordered, key=key, acting_user=acting_user, code=None if qr else code
+    )
+    return GatewayPaymentBegun(
+        bill=locked, tenders=written, provider=gateways[0].method, auth_code=code, qr=qr, is_replay=is_replay
+    )
+
+
+def gateway_payment_send(begun: GatewayPaymentBegun, *, notify_url: str = "") -> GatewayTenderResult:
+    """Step 2 of ``bill_pay_gateway``, outside any transaction: the gateway is asked to charge the pending
+    tender (a replay's pending payment is queried instead) and its answer is applied to the tender."""
+    locked, written = begun.bill, begun.tenders
+    tender = written[-1]
+    payment = GatewayPayment.objects.filter(out_trade_no=tender.out_trade_no).first()
+    if tender.status == TenderStatus.PENDING:
+        try:
+            if payment is not None:
+                if payment.status == PaymentStatus.PENDING and payment.kind != PaymentKind.QR:
+                    payment = gateway_payment_query(payment=payment)
+            elif begun.qr:
+                payment = gateway_charge_qr(
+                    provider=begun.provider,
+                    amount=tender.amount,
+                    out_trade_no=str(tender.out_trade_no),
+                    description=_description(locked),
+                    reference=f"bill:{locked.pk}",
+                    notify_url=notify_url,
+                )
+            else:
+                payment = gateway_charge_code(
+                    provider=begun.provider,
+                    amount=tender.amount,
+                    out_trade_no=str(tender.out_trade_no),
+                    auth_code=begun.auth_code,
+                    description=_description(locked),
+                    reference=f"bill:{locked.pk}",
+                )
+        except ServiceError as exc:
+            if payment is None and not GatewayPayment.objects.filter(out_trade_no=tender.out_trade_no).exists():
+                # refused before anything was sent to the gateway: no money moved
+                bill_tender_fail(tender=tender, failure_code=str(exc.code.value), failure_message=str(exc.message))
+            raise
+        _apply(tender, payment)
+    locked.refresh_from_db()
+    for row in written:
+        row.refresh_from_db()
+    return GatewayTenderResult(bill=locked, tenders=written, tender=tender, payment=payment, is_replay=begun.is_replay)
+
+
 def bill_pay_gateway(
     *,
     bill: Bill,
@@ -188,53 +272,15 @@ def bill_pay_gateway(
     With ``auth_code`` the client's payment code is charged; with ``qr`` a QR order is made (its
     ``code_url`` is on the result) and the client pays it later. Must be called outside any transaction.
     Refusals before the gateway is asked change nothing; see the module's text for what happens after."""
-    require(acting_user, "take_payments")
-    key = key_checked(idempotency_key)
-    requests = _shape_checked(tenders)
-    gateways = [r for r in requests if r.method in GATEWAYS]
-    if len(gateways) != 1:
-        raise pos_error(PosError.GATEWAY_ONE_PER_PAYMENT)
-    ordered = [r for r in requests if r.method not in GATEWAYS] + gateways  # the gateway tender is taken last
-    provider = gateways[0].method
-    code = "".join((auth_code or "").split())
-    locked, written, is_replay = _open(
-        pk=bill.pk, requests=ordered, key=key, acting_user=acting_user, code=None if qr else code
+    begun = gateway_payment_begin(
+        bill=bill,
+        tenders=tenders,
+        idempotency_key=idempotency_key,
+        acting_user=acting_user,
+        auth_code=auth_code,
+        qr=qr,
     )
-    tender = written[-1]
-    payment = GatewayPayment.objects.filter(out_trade_no=tender.out_trade_no).first()
-    if tender.status == TenderStatus.PENDING:
-        try:
-            if payment is not None:
-                if payment.status == PaymentStatus.PENDING and payment.kind != PaymentKind.QR:
-                    payment = gateway_payment_query(payment=payment)
-            elif qr:
-                payment = gateway_charge_qr(
-                    provider=provider,
-                    amount=tender.amount,
-                    out_trade_no=str(tender.out_trade_no),
-                    description=_description(locked),
-                    reference=f"bill:{locked.pk}",
-                    notify_url=notify_url,
-                )
-            else:
-                payment = gateway_charge_code(
-                    provider=provider,
-                    amount=tender.amount,
-                    out_trade_no=str(tender.out_trade_no),
-                    auth_code=code,
-                    description=_description(locked),
-                    reference=f"bill:{locked.pk}",
-                )
-        except ServiceError as exc:
-            if payment is None and not GatewayPayment.objects.filter(out_trade_no=tender.out_trade_no).exists():
-                # refused before anything was sent to the gateway: no money moved
-                bill_tender_fail(tender=tender, failure_code=str(exc.code.value), failure_message=str(exc.message))
-            raise
-        _apply(tender, payment)
-    locked.refresh_from_db()
-    for row in written:
-        row.refresh_from_db()
-    return GatewayTenderResult(bill=locked, tenders=written, tender=tender, payment=payment, is_replay=is_replay)
+    return gateway_payment_send(begun, notify_url=notify_url)
 
 
 def gateway_tender_refresh(*, tender: Tender) -> Tender:

@@ -55,7 +55,7 @@ from apps.pos.models import (
     TenderMethod,
     TenderStatus,
 )
-from apps.pos.services.bills import bill_locked, key_checked, require, text, whole
+from apps.pos.services.bills import bill_locked, key_checked, require, text, void_written, whole
 from apps.pos.services.checkout import GATEWAYS
 from apps.pos.services.gateway_tenders import refund_parts_send
 from apps.pos.signals import bill_refunded
@@ -429,20 +429,5 @@ def bill_void(*, bill: Bill, reason: str, acting_user: User | None) -> Bill:
         )
         _tenders_given_back(locked, refund, given_back, {t.pk: t for t in tenders}, acting_user)
         locked.refunded_total = locked.paid_total
-    locked.status = BillStatus.VOIDED
-    locked.voided_at = timezone.now()
-    locked.void_reason = reason
-    locked.closed_by = acting_user if acting_user is not None and acting_user.pk else None
-    locked.save(update_fields=["status", "voided_at", "void_reason", "closed_by", "refunded_total", "updated_at"])
-    audit_record(
-        action="pos.bill_voided",
-        actor=acting_user,
-        target=locked,
-        data={
-            "number": locked.number,
-            "total": locked.total,
-            "reason": reason,
-            "given_back": {str(pk): part for pk, part in given_back.items()},
-        },
-    )
+    void_written(locked, reason=reason, acting_user=acting_user, given_back=given_back)
     return locked
