@@ -27,6 +27,7 @@ class PosError(Enum):
     INVALID_BILL_KIND = "invalid_bill_kind"
     ROOM_ONLY_ON_ROOM_BILL = "room_only_on_room_bill"
     ROOM_REQUIRED = "room_required"
+    ROOM_OTHER_LOCATION = "room_other_location"
     INVALID_GUEST_COUNT = "invalid_guest_count"
     BILL_NOT_OPEN = "bill_not_open"
     BILL_ALREADY_PAID = "bill_already_paid"
@@ -150,6 +151,7 @@ MESSAGES: dict[PosError, Promise] = {
     PosError.INVALID_BILL_KIND: _("Choose a standard, group or room bill."),
     PosError.ROOM_ONLY_ON_ROOM_BILL: _("Only a room bill names a room."),
     PosError.ROOM_REQUIRED: _("Choose the room of this room bill."),
+    PosError.ROOM_OTHER_LOCATION: _("Choose a room at the bill's location."),
     PosError.INVALID_GUEST_COUNT: _("Enter a number of guests from 1 to 50."),
     PosError.BILL_NOT_OPEN: _("This bill is no longer open."),
     PosError.BILL_ALREADY_PAID: _("This bill has already been paid."),
@@ -308,6 +310,7 @@ FIELDS: dict[PosError, str] = {
     PosError.INVALID_BILL_KIND: "kind",
     PosError.ROOM_ONLY_ON_ROOM_BILL: "room",
     PosError.ROOM_REQUIRED: "room",
+    PosError.ROOM_OTHER_LOCATION: "room",
     PosError.INVALID_GUEST_COUNT: "guest_count",
     PosError.LINE_NOT_ON_BILL: "line",
     PosError.ITEM_REQUIRED: "item",

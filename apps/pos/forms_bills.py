@@ -152,9 +152,19 @@ class ReasonForm(forms.Form):
 class PayForm(forms.Form):
     """Up to four tenders; a row without a method or an amount is left out. Cash may carry what was
     handed over; points may give points instead of an amount; a course-card session names the card and
-    the service line it pays."""
+    the service line it pays. A row of stored value, points or a session carries the client's one-time code
+    (LOY-8); when the salon requires one (``require_code``), also the reason a manager skips it (audited;
+    the page shows it to staff who may skip the code, loyalty's ``redemption_authorise`` checks the role)."""
 
-    def __init__(self, *args: Any, bill: Bill, settings_row: PosSettings, deposit_held: int = 0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        bill: Bill,
+        settings_row: PosSettings,
+        deposit_held: int = 0,
+        require_code: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         enabled = [
             (value, label)
@@ -181,6 +191,10 @@ class PayForm(forms.Form):
                 label=_("Service it pays for"), queryset=lines, required=False
             )
             self.fields[f"code_{n}"] = forms.CharField(label=_("Client's code"), required=False, max_length=12)
+            if require_code:
+                self.fields[f"override_reason_{n}"] = forms.CharField(
+                    label=_("Or skip the code (manager), because"), required=False, max_length=200
+                )
 
         self.fields["auth_code"] = forms.CharField(
             label=_("Payment code (scan the client's phone)"),
@@ -190,8 +204,8 @@ class PayForm(forms.Form):
         )
 
     def rows(self) -> list[list[forms.BoundField]]:
-        names = ("method", "amount", "tendered", "points", "course_card", "line", "code")
-        return [[self[f"{name}_{n}"] for name in names] for n in range(1, PAY_ROWS + 1)]
+        names = ("method", "amount", "tendered", "points", "course_card", "line", "code", "override_reason")
+        return [[self[f"{name}_{n}"] for name in names if f"{name}_{n}" in self.fields] for n in range(1, PAY_ROWS + 1)]
 
     def tenders(self) -> list[dict[str, Any]]:
         data = self.cleaned_data
@@ -209,6 +223,7 @@ class PayForm(forms.Form):
                     "course_card": data.get(f"course_card_{n}"),
                     "line": data.get(f"line_{n}"),
                     "code": (data.get(f"code_{n}") or "").strip(),
+                    "override_reason": (data.get(f"override_reason_{n}") or "").strip(),
                 }
             )
         return found

@@ -19,6 +19,7 @@ urlpatterns = [
     path("bills/<int:pk>/void/", views.bill_void, name="bill_void"),
     path("bills/<int:pk>/pay/", views.bill_pay, name="bill_pay"),
     path("bills/<int:pk>/pay/preview/", views.pay_preview, name="bill_pay_preview"),
+    path("bills/<int:pk>/pay/code/", views.bill_send_code, name="bill_send_code"),
     path("bills/<int:pk>/refund/", views.bill_refund, name="bill_refund"),
     path("settings/", views.settings_page, name="settings"),
     path(

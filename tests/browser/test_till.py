@@ -1,6 +1,6 @@
 """The till in a real browser on the front-desk tablet (1024×768): the front desk opens a finished visit
 from the calendar and checks it out, applies the client's best coupon, takes the payment split between
-cash (handed over with change) and stored value, and sees the paid bill.
+cash (handed over with change) and stored value, sees the paid bill and opens its receipt.
 
 The staff member switches the app to English after signing in (the pages' Chinese translations are
 compiled centrally later)."""
@@ -8,6 +8,7 @@ compiled centrally later)."""
 from __future__ import annotations
 
 import datetime
+import re
 import secrets
 from typing import Any
 
@@ -139,3 +140,33 @@ def test_front_desk_checks_out_a_visit_with_a_coupon_and_split_payment(
         "balance": 50_000 - 6800,
         "coupon": "redeemed",
     }
+
+    # The front desk opens the receipt from the paid bill: the salon, the visit's line with the coupon's
+    # discount, the totals, the cash with what was handed over and the change, the stored value; in the
+    # receipt's words, as printed (Chinese, the salon's receipt language).
+    page.get_by_role("link", name="Receipt", exact=True).click()
+    receipt = page.get_by_role("article")
+    expect(receipt.get_by_role("heading", level=1)).to_have_text("悦颜美容")
+    expect(receipt).to_contain_text(re.compile(r"单号：\d{8}-0001"))
+    expect(receipt).to_contain_text("收银员：Desk")
+    expect(receipt).to_contain_text("顾客：王芳 138****8000")
+    expect(receipt.get_by_role("row")).to_have_text(
+        [
+            "洗剪吹",
+            "1 × ¥198.00 ¥198.00",
+            "优惠 -¥30.00",
+            "服务：李娜",
+            "小计 ¥198.00",
+            "优惠 -¥30.00",
+            "合计 ¥168.00",
+            "现金 ¥100.00",
+            "实收 ¥150.00",
+            "找零 ¥50.00",
+            "储值卡 ¥68.00",
+            "本次积分 +168",
+            "积分余额 168",
+            "储值余额 ¥432.00",
+        ],
+        use_inner_text=True,
+    )
+    expect(receipt).to_contain_text("谢谢惠顾，欢迎再次光临！")

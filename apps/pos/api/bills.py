@@ -623,15 +623,17 @@ class OrderLineView(GenericAPIView):
         return Response(_detail_body(pk))
 
 
-def _tender_requests(bill: Bill, payments: list[dict[str, Any]]) -> list[checkout.TenderRequest]:
+def _tender_requests(bill: Bill, payments: list[dict[str, Any]], *, key: str) -> list[checkout.TenderRequest]:
     """The payments as tenders; one-time codes are checked here, before the payment's transaction (a wrong
-    code counts as an attempt even when the payment is refused)."""
+    code counts as an attempt even when the payment is refused), except on a replay of a payment ``key``
+    already took: the code it carried is used up and the payment is answered as it was."""
+    replay = any(p.get("code") for p in payments) and selectors.payment_taken(bill.pk, key)
     requests = []
     line_ids = {p["line"] for p in payments if p.get("line")}
     lines = {line.pk: line for line in BillLine.objects.filter(bill=bill, pk__in=line_ids)} if line_ids else {}
     for index, payment in enumerate(payments):
         verification = None
-        if payment.get("code"):
+        if payment.get("code") and not replay:
             if bill.client is None:
                 raise ValidationError({"payments": {str(index): {"code": ["This bill has no client."]}}})
             verification = redemption_code_check(client=bill.client, code=payment["code"])
@@ -677,10 +679,11 @@ class OrderPayView(GenericAPIView):
             bill = get_object_or_404(Bill.objects.select_related("client"), pk=pk)
         else:
             bill = Bill(pk=pk)  # bill_pay reads and locks it: no read before (the checkout's hot path)
-        tenders = _tender_requests(bill, payments)
+        key = _key(request)
+        tenders = _tender_requests(bill, payments, key=key)
         try:
             payment = checkout.bill_pay(
-                bill=bill, tenders=tenders, idempotency_key=_key(request), acting_user=acting_user(request)
+                bill=bill, tenders=tenders, idempotency_key=key, acting_user=acting_user(request)
             )
         except Bill.DoesNotExist as exc:
             raise Http404 from exc

@@ -94,13 +94,14 @@ def gateway_pay_response(request: Request, pk: int, payments: list[dict[str, Any
     from apps.pos.api.bills import _key, _tender_requests
 
     bill = get_object_or_404(Bill.objects.select_related("client"), pk=pk)
-    tenders = _tender_requests(bill, payments)
+    key = _key(request)
+    tenders = _tender_requests(bill, payments, key=key)
     gateway = next(p for p in payments if p["method"] in ("wechat", "alipay"))
     qr = bool(gateway.get("qr"))
     result = bill_pay_gateway(
         bill=bill,
         tenders=tenders,
-        idempotency_key=_key(request),
+        idempotency_key=key,
         acting_user=acting_user(request),
         auth_code=gateway.get("auth_code") or "",
         qr=qr,

@@ -87,6 +87,19 @@ def succeeded_tenders(bill: Bill) -> list[Tender]:
     return list(Tender.objects.filter(bill=bill, status=TenderStatus.SUCCEEDED).order_by("id"))
 
 
+def payment_taken(bill_pk: int, key: str) -> bool:
+    """Whether the payment named ``key`` already took (or is taking) tenders on this bill: its replay is
+    answered with them, so the client's one-time code it carried, now used up, is not checked again."""
+    key = (key or "").strip()
+    if not key:
+        return False
+    return (
+        Tender.objects.filter(bill_id=bill_pk, idempotency_key__startswith=f"{bill_pk}:{key}:")
+        .exclude(status=TenderStatus.FAILED)
+        .exists()
+    )
+
+
 def _local_day_range(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     tz = salon_timezone()
     start = datetime.datetime.combine(day, datetime.time(), tzinfo=tz)

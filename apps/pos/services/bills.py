@@ -317,6 +317,8 @@ def bill_open(
         lines = list(appointment.lines.filter(is_active=True).select_related("service", "staff").order_by("position"))
     if location is None or not location.is_active:
         raise pos_error(PosError.NO_LOCATION)
+    if room is not None and room.location_id != location.pk:
+        raise pos_error(PosError.ROOM_OTHER_LOCATION)
     _check_client(client)
     bill = Bill(
         location=location,
@@ -413,6 +415,8 @@ def bill_update(
             raise pos_error(PosError.ROOM_ONLY_ON_ROOM_BILL)
         if locked.kind == BillKind.ROOM and (room is None or not room.is_active):
             raise pos_error(PosError.ROOM_REQUIRED)
+        if room is not None and room.location_id != locked.location_id:
+            raise pos_error(PosError.ROOM_OTHER_LOCATION)
         locked.room = room
         fields.append("room")
     locked.save(update_fields=fields)

@@ -25,7 +25,12 @@ from apps.core.permissions import acting_user, staff_permission_required
 from apps.core.roles import perm
 from apps.core.views import apply_service_error
 from apps.crm import selectors as client_selectors
-from apps.loyalty.services._common import redemption_code_check
+from apps.loyalty.services._common import (
+    Verification,
+    loyalty_settings,
+    redemption_code_check,
+    redemption_code_send,
+)
 from apps.pos.forms_bills import (
     BillOpenForm,
     LineAddForm,
@@ -193,11 +198,10 @@ def bill_context(request: HttpRequest, pk: int, **forms: Any) -> dict[str, Any]:
         }
         held = deposit_held(bill.appointment_id)
         context["deposit_held"] = held
-        context["pay_form"] = forms.get("pay_form") or PayForm(
-            bill=bill,
-            settings_row=settings_row,
-            deposit_held=held.amount if held is not None else 0,
-            initial=_pay_initial(context["due"], settings_row, held),
+        context["codes_required"] = _codes_required(bill)
+        context["can_skip_code"] = request.user.has_perm(perm("adjust_balances"))
+        context["pay_form"] = forms.get("pay_form") or _pay_form(
+            bill, initial=_pay_initial(context["due"], settings_row, held), settings_row=settings_row, held=held
         )
         context["has_cards"] = bool(bill.client_id) and context["pay_form"].fields["course_card_1"].queryset.exists()
         context["pay_key"] = uuid.uuid4().hex
@@ -209,6 +213,32 @@ def bill_context(request: HttpRequest, pk: int, **forms: Any) -> dict[str, Any]:
         context["pay_key"] = uuid.uuid4().hex
     context["edit_forms_list"] = [(line, context.get("edit_forms", {}).get(line.pk)) for line in lines]
     return context
+
+
+def _codes_required(bill: Bill) -> bool:
+    """Whether the salon asks this bill's client for a one-time code before stored value, points or
+    sessions are taken (LOY-8); a walk-in's bill takes none of them."""
+    return bool(bill.client_id) and loyalty_settings().require_redemption_code
+
+
+def _pay_form(
+    bill: Bill,
+    data: Any = None,
+    *,
+    initial: dict[str, Any] | None = None,
+    settings_row: PosSettings | None = None,
+    held: Deposit | None = None,
+) -> PayForm:
+    if held is None and bill.appointment_id is not None:
+        held = deposit_held(bill.appointment_id)
+    return PayForm(
+        data,
+        bill=bill,
+        settings_row=settings_row or selectors.pos_settings(),
+        deposit_held=held.amount if held is not None else 0,
+        require_code=_codes_required(bill),
+        initial=initial,
+    )
 
 
 def _pay_initial(due: int, settings_row: PosSettings, held: Deposit | None) -> dict[str, Any]:
@@ -393,12 +423,17 @@ def bill_void(request: HttpRequest, pk: int) -> HttpResponse:
 # --- paying ---------------------------------------------------------------------------------------------
 
 
-def _tender_requests(bill: Bill, rows: list[dict[str, Any]]) -> list[checkout.TenderRequest]:
+def _tender_requests(bill: Bill, rows: list[dict[str, Any]], *, key: str) -> list[checkout.TenderRequest]:
+    """The rows as tenders; a client's code is checked (and used up) here, before the payment's transaction,
+    except when the form's key already paid (a second click): the payment is then answered as it was."""
+    replay = any(row["code"] for row in rows) and selectors.payment_taken(bill.pk, key)
     requests = []
     for row in rows:
         verification = None
-        if row["code"] and bill.client is not None:
+        if row["code"] and bill.client is not None and not replay:
             verification = redemption_code_check(client=bill.client, code=row["code"])
+        elif row["override_reason"]:
+            verification = Verification(override_reason=row["override_reason"])
         requests.append(
             checkout.TenderRequest(
                 method=row["method"],
@@ -424,7 +459,7 @@ def bill_pay(request: HttpRequest, pk: int) -> HttpResponse:
     """Take the payment: every row at once, all or nothing. The form's key makes a double click (or a
     resubmitted page) pay once."""
     bill = get_object_or_404(Bill.objects.select_related("client"), pk=pk)
-    form = PayForm(request.POST, bill=bill, settings_row=selectors.pos_settings(), deposit_held=_held_amount(bill))
+    form = _pay_form(bill, request.POST)
     if form.is_valid():
         key = (request.POST.get("idempotency_key") or "").strip() or uuid.uuid4().hex
         try:
@@ -432,7 +467,7 @@ def bill_pay(request: HttpRequest, pk: int) -> HttpResponse:
                 answer = gateway_tenders.gateway_pay(
                     request,
                     bill,
-                    _tender_requests(bill, form.tenders()),
+                    _tender_requests(bill, form.tenders(), key=key[:60]),
                     key=key[:60],
                     auth_code=form.cleaned_data.get("auth_code") or "",
                 )
@@ -440,7 +475,7 @@ def bill_pay(request: HttpRequest, pk: int) -> HttpResponse:
                     return answer
             payment = checkout.bill_pay(
                 bill=bill,
-                tenders=_tender_requests(bill, form.tenders()),
+                tenders=_tender_requests(bill, form.tenders(), key=key[:60]),
                 idempotency_key=key[:60],
                 acting_user=acting_user(request),
             )
@@ -464,6 +499,29 @@ def bill_pay(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.info(request, note)
             return redirect("pos:bill_detail", pk=pk)
     return _render_bill(request, pk, status=400, pay_form=form)
+
+
+@till_page
+@require_POST
+def bill_send_code(request: HttpRequest, pk: int) -> HttpResponse:
+    """Text the bill's client the one-time code that lets the till take their stored value, points or
+    sessions (LOY-8; at most once a minute). The payment form comes back as it was typed, the code to be
+    entered."""
+    bill = get_object_or_404(Bill.objects.select_related("client"), pk=pk)
+    if bill.client is None or bill.status != BillStatus.OPEN:
+        return redirect("pos:bill_detail", pk=pk)
+    try:
+        redemption_code_send(client=bill.client)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("A code was sent to the client's phone. Ask them for it."))
+    typed = {
+        name: value
+        for name, value in request.POST.items()
+        if name != "csrfmiddlewaretoken" and not name.startswith("code_") and value
+    }
+    return _render_bill(request, pk, pay_form=_pay_form(bill, initial=typed))
 
 
 @till_page
