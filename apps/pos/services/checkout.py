@@ -541,11 +541,12 @@ def bill_tender_fail(*, tender: Tender, failure_code: str = "", failure_message:
 
 
 def _top_up_not_paid(tender: Tender) -> str:
-    from django.utils.translation import gettext
-
+    """The void's reason, kept in the salon's language (as the tender label of a paid bill)."""
     with translation.override(settings.LANGUAGE_CODE):
-        return gettext("Top-up not paid: %(reason)s") % {
-            "reason": tender.failure_message or tender.failure_code or gettext("The payment did not go through.")
+        return translation.gettext("Top-up not paid: %(reason)s") % {
+            "reason": tender.failure_message
+            or tender.failure_code
+            or translation.gettext("The payment did not go through.")
         }
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Sum
+from django.test import Client as HttpClient
 
 from apps.catalog import services as catalog
 from apps.catalog.services.bundles import CourseCardItemSpec, PackageItemSpec
@@ -27,6 +28,7 @@ from apps.pos.models import Bill
 from apps.pos.services import bills as bill_services
 from apps.pos.services.checkout import TenderRequest, bill_pay
 from apps.scheduling.services import staff_profile_update
+from tests.fixtures import api_token
 
 _seq = itertools.count(1)
 
@@ -173,3 +175,12 @@ def points_earned(bill: Bill) -> int:
 
 
 TODAY = datetime.date.today()
+
+
+def api_client(info: Any, user: Any) -> HttpClient:
+    """A client of the API as ``user`` (a bearer token), in English."""
+    return HttpClient(
+        HTTP_HOST=info.host,
+        HTTP_AUTHORIZATION=f"Bearer {api_token(info, user.username)}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )

@@ -13,23 +13,15 @@ from apps.core.models import AuditEntry
 from apps.crm.models import PurchaseLine
 from apps.loyalty.models import TopUpRule, WalletEntry
 from apps.pos.models import Bill, BillLine, PosSettings, Refund, Tender
-from apps.pos.tests.bills_support import coupon_for, till_make, wallet_of
+from apps.pos.tests.bills_support import api_client, coupon_for, till_make, wallet_of
 from tests.fixtures import api_token
-
-
-def _api(info: Any, user: Any) -> HttpClient:
-    return HttpClient(
-        HTTP_HOST=info.host,
-        HTTP_AUTHORIZATION=f"Bearer {api_token(info, user.username)}",
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
 
 
 @pytest.fixture
 def setup(alpha):
     with schema_context(alpha.schema):
         till = till_make()
-    return {"till": till, "desk": _api(alpha, till.desk), "boss": _api(alpha, till.manager), "alpha": alpha}
+    return {"till": till, "desk": api_client(alpha, till.desk), "boss": api_client(alpha, till.manager), "alpha": alpha}
 
 
 def post(api: HttpClient, url: str, body: Any, **headers: Any) -> Any:
@@ -152,7 +144,7 @@ def test_the_list_filters_and_its_query_count(setup, django_assert_max_num_queri
 
 def test_a_technician_and_another_salon_see_no_orders(setup, beta):
     order = _order(setup)
-    tech = _api(setup["alpha"], setup["till"].li)
+    tech = api_client(setup["alpha"], setup["till"].li)
     assert tech.get("/api/v1/orders/").status_code == 403
     assert post(tech, "/api/v1/orders/", {}).status_code == 403
     with schema_context(beta.schema):
@@ -362,7 +354,7 @@ def test_till_settings(setup):
         .status_code
         == 403
     )
-    owner = _api(setup["alpha"], setup["till"].owner)
+    owner = api_client(setup["alpha"], setup["till"].owner)
     changed = owner.patch(
         "/api/v1/till-settings/", {"accepts_points": False, "receipt_width": 58}, content_type="application/json"
     )

@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 import pytest
-from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
 from apps.core.models import AuditEntry
@@ -19,22 +18,14 @@ from apps.loyalty.services.settings import loyalty_settings_update
 from apps.messaging import sms
 from apps.pos.models import Bill, Tender
 from apps.pos.services import bills as services
-from apps.pos.tests.bills_support import member_bill, till_make, wallet_of
-from tests.fixtures import api_token, logged_in_client
+from apps.pos.tests.bills_support import api_client, member_bill, till_make, wallet_of
+from tests.fixtures import logged_in_client
 
 SHAMPOO = 9800
 CODE_REQUIRED = "Enter the code sent to the client's phone."
 CODE_WRONG = "This code is wrong or has expired; send a new one."
 NOT_ALLOWED = "You do not have permission to do this."
 SKIP_LABEL = "Or skip the code (manager), because"
-
-
-def _api(info: Any, user: Any) -> HttpClient:
-    return HttpClient(
-        HTTP_HOST=info.host,
-        HTTP_AUTHORIZATION=f"Bearer {api_token(info, user.username)}",
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
 
 
 @pytest.fixture
@@ -107,7 +98,7 @@ def _overrides(s: dict[str, Any]) -> list[tuple[int | None, str, dict[str, Any]]
 
 def test_the_api_takes_stored_value_with_the_code_texted_to_the_client(setup, django_capture_on_commit_callbacks):
     t = setup["till"]
-    desk = _api(setup["alpha"], t.desk)
+    desk = api_client(setup["alpha"], t.desk)
     bill = _shampoo_bill(setup)
     url = f"/api/v1/orders/{bill.pk}/pay/"
 
@@ -157,7 +148,7 @@ def test_the_api_replays_a_payment_made_with_a_code_without_asking_for_it_again(
     setup, django_capture_on_commit_callbacks
 ):
     t = setup["till"]
-    desk = _api(setup["alpha"], t.desk)
+    desk = api_client(setup["alpha"], t.desk)
     bill = _shampoo_bill(setup)
     with django_capture_on_commit_callbacks(execute=True):
         assert desk.post(f"/api/v1/clients/{t.member.pk}/redemption-code/").status_code == 202
@@ -183,18 +174,18 @@ def test_the_api_lets_a_manager_skip_the_code_with_a_reason_audited_but_not_a_fr
     skip = {"payments": [{"method": "stored_value", "amount": SHAMPOO, "override_reason": "客户手机没电"}]}
 
     # when the front desk skips the code, it is refused: only a manager may, and nothing is paid
-    refused = _api(setup["alpha"], t.desk).post(url, skip, content_type="application/json")
+    refused = api_client(setup["alpha"], t.desk).post(url, skip, content_type="application/json")
     assert (refused.status_code, refused.json()) == (403, {"detail": NOT_ALLOWED, "code": "permission_denied"})
     _nothing_paid(setup, bill)
     # a blank reason is no reason
     blank = {"payments": [{"method": "stored_value", "amount": SHAMPOO, "override_reason": "  "}]}
-    asked = _api(setup["alpha"], t.manager).post(url, blank, content_type="application/json")
+    asked = api_client(setup["alpha"], t.manager).post(url, blank, content_type="application/json")
     assert (asked.status_code, asked.json()) == (400, {"code": [CODE_REQUIRED]})
     _nothing_paid(setup, bill)
     assert _overrides(setup) == []
 
     # when the manager skips it with a reason, the bill is paid and the override is in the audit log
-    done = _api(setup["alpha"], t.manager).post(url, skip, content_type="application/json")
+    done = api_client(setup["alpha"], t.manager).post(url, skip, content_type="application/json")
     assert done.status_code == 200, done.content
     assert done.json()["status"] == "paid"
     _paid_by_stored_value(setup, bill)

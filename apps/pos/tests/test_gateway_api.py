@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
 from apps.core.errors import ServiceError
@@ -17,22 +16,13 @@ from apps.payments.testing.server import FAILURE, USER_PAYING, Scenario
 from apps.pos.errors import PosError
 from apps.pos.models import Bill, Tender
 from apps.pos.services.gateway_tenders import GatewayTenderResult
-from apps.pos.tests.bills_support import till_make, wallet_of
+from apps.pos.tests.bills_support import api_client, till_make, wallet_of
 from apps.pos.tests.gateway_support import CODES, connect, facial_bill, gateway, gateway_pay, takes_gateways
-from tests.fixtures import api_token
 from tests.races import race, salon_for_races
 
 TOTAL = 26820
 INVALID_CODE = "This is not a valid payment code: scan it again."
 NO_CODE = "Scan the client's payment code, or show a QR code to scan."
-
-
-def _api(info: Any, user: Any) -> HttpClient:
-    return HttpClient(
-        HTTP_HOST=info.host,
-        HTTP_AUTHORIZATION=f"Bearer {api_token(info, user.username)}",
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
 
 
 @pytest.fixture
@@ -42,7 +32,7 @@ def setup(alpha, fake_wechat, payment_key_pairs):
         takes_gateways(till)
         connect("wechat", fake_wechat, payment_key_pairs)
         bill = facial_bill(till)
-    return {"till": till, "desk": _api(alpha, till.desk), "alpha": alpha, "bill": bill, "fake": fake_wechat}
+    return {"till": till, "desk": api_client(alpha, till.desk), "alpha": alpha, "bill": bill, "fake": fake_wechat}
 
 
 def _pay(s, payments: list[dict[str, Any]], key: str = "tablet-1") -> Any:
@@ -113,7 +103,7 @@ def test_a_refused_code_is_answered_400_with_the_gateways_reason_and_the_stored_
         ("wechat", "failed"),
     ]
     # the client leaves: a manager voids the order, which gives the stored value back
-    boss = _api(setup["alpha"], setup["till"].manager)
+    boss = api_client(setup["alpha"], setup["till"].manager)
     voided = boss.post(
         f"/api/v1/orders/{setup['bill'].pk}/void/", {"reason": "client left"}, content_type="application/json"
     )
@@ -223,7 +213,7 @@ def test_a_refund_part_the_gateway_refused_is_shown_on_the_order_and_given_back_
 
     # given a paid order whose ¥50 refund the gateway refused
     assert _pay(setup, [{"method": "wechat", "amount": TOTAL, "auth_code": CODES["wechat"]}]).status_code == 200
-    boss = _api(setup["alpha"], setup["till"].manager)
+    boss = api_client(setup["alpha"], setup["till"].manager)
     url = f"/api/v1/orders/{setup['bill'].pk}"
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         refunded = boss.post(

@@ -36,7 +36,7 @@ from apps.pos.services.refunds import bill_refund, bill_void
 from apps.pos.services.till_settings import pos_settings_update
 from apps.pos.signals import bill_paid
 from apps.pos.tests.bills_support import cash, stored_value, till_make, wallet_of
-from apps.pos.tests.gateway_support import CODES, connect, facial_bill, gateway, gateway_pay, takes_gateways
+from apps.pos.tests.gateway_support import CODES, facial_bill, gateway, gateway_pay, takes_gateways
 
 TOTAL = 26820  # the facial, gold price
 
@@ -45,19 +45,6 @@ TOTAL = 26820  # the facial, gold price
 def _english() -> Iterator[None]:
     with translation.override("en"):
         yield
-
-
-@pytest.fixture(params=["wechat", "alipay"])
-def provider(request, in_alpha, fake_wechat, fake_alipay, payment_key_pairs):
-    fake = fake_wechat if request.param == "wechat" else fake_alipay
-    connect(request.param, fake, payment_key_pairs)
-    request.node.fake = fake
-    return request.param
-
-
-@pytest.fixture
-def fake(request, provider):
-    return request.node.fake
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import Client as HttpClient
 from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
@@ -26,9 +25,8 @@ from apps.pos.models import Bill, BillLine, BillStatus, Tender, TenderStatus
 from apps.pos.services.gateway_tenders import gateway_tender_cancel, gateway_tender_refresh
 from apps.pos.services.till_settings import pos_settings_update
 from apps.pos.services.top_ups import TopUpSale, top_up_sell
-from apps.pos.tests.bills_support import Till, till_make, wallet_of
+from apps.pos.tests.bills_support import Till, api_client, till_make, wallet_of
 from apps.pos.tests.gateway_support import CODES, connect, takes_gateways
-from tests.fixtures import api_token
 
 AMOUNT = 100_000  # ¥1,000: the salon's rule gives ¥200 on top
 BONUS = 20_000
@@ -66,19 +64,6 @@ def _wallet(till: Till) -> tuple[int, int]:
 def _english() -> Iterator[None]:
     with translation.override("en"):
         yield
-
-
-@pytest.fixture(params=["wechat", "alipay"])
-def provider(request, in_alpha, fake_wechat, fake_alipay, payment_key_pairs):
-    fake = fake_wechat if request.param == "wechat" else fake_alipay
-    connect(request.param, fake, payment_key_pairs)
-    request.node.fake = fake
-    return request.param
-
-
-@pytest.fixture
-def fake(request, provider):
-    return request.node.fake
 
 
 @pytest.fixture
@@ -234,7 +219,7 @@ def test_a_refused_code_credits_nothing_voids_the_top_up_and_its_replay_answers_
     assert (bill.status, bill.paid_total, bill.void_reason) == (
         BillStatus.VOIDED,
         0,
-        "Top-up not paid: 二维码已过期，请刷新再试",
+        "充值未支付：二维码已过期，请刷新再试",  # kept in the salon's language,
     )
     assert AuditEntry.objects.get(action="pos.bill_voided").actor_label == "system"
     assert fake.ledger.charged(tender.out_trade_no) == 0
@@ -319,14 +304,6 @@ def test_an_invalid_or_missing_payment_code_is_refused_and_nothing_is_written(pr
 # --- the API --------------------------------------------------------------------------------------------------
 
 
-def _api(info: Any, user: Any) -> HttpClient:
-    return HttpClient(
-        HTTP_HOST=info.host,
-        HTTP_AUTHORIZATION=f"Bearer {api_token(info, user.username)}",
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
-
-
 @pytest.fixture
 def api(alpha, fake_wechat, payment_key_pairs):
     with schema_context(alpha.schema):
@@ -334,7 +311,7 @@ def api(alpha, fake_wechat, payment_key_pairs):
         takes_gateways(till)
         connect("wechat", fake_wechat, payment_key_pairs)
         TopUpRule.objects.create(pay_amount=AMOUNT, bonus_amount=BONUS)
-    return {"till": till, "desk": _api(alpha, till.desk), "alpha": alpha, "fake": fake_wechat}
+    return {"till": till, "desk": api_client(alpha, till.desk), "alpha": alpha, "fake": fake_wechat}
 
 
 def _top_up(s, body: dict[str, Any], key: str = "tablet-1") -> Any:
