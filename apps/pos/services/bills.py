@@ -513,7 +513,8 @@ def bill_line_add(
     course card from the catalogue (``item``), or a stored-value top-up of ``top_up_amount``. The unit
     price comes from ``line_price`` (the first staff member's level prices a service) unless ``price`` is
     typed by hand (``override_prices``, a reason, audited). Top-ups and course cards are one per line and
-    need a client to hold them (the line's guest on a group bill, else the bill's client)."""
+    need a client to hold them (the line's guest on a group bill, else the bill's client), as does a
+    package with services (its sessions become the holder's package card when the bill is paid)."""
     require(acting_user, "take_payments")
     locked = bill_locked(bill.pk)
     editable(locked)
