@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from apps.catalog.models import CourseCardTemplate
 from apps.core.db import salon_today
@@ -55,7 +55,7 @@ def course_card_list(*, show: str = "") -> QuerySet[CourseCard]:
     cards = _cards().order_by("-id")
     today = salon_today()
     if show == "active":
-        return cards.filter(status=CourseCardStatus.ACTIVE, expires_on__gte=today)
+        return cards.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today), status=CourseCardStatus.ACTIVE)
     if show == "expiring":
         return cards.filter(
             status=CourseCardStatus.ACTIVE, expires_on__gte=today, expires_on__lte=expiring_before()

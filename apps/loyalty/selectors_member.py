@@ -163,7 +163,7 @@ def member_home(client: Client) -> MemberHome:
         tier=tier_progress(client),
         coupons_usable=_usable_coupons(client, today).count(),
         course_cards_usable=CourseCard.objects.filter(
-            client=client, status=CourseCardStatus.ACTIVE, expires_on__gte=today
+            Q(expires_on__isnull=True) | Q(expires_on__gte=today), client=client, status=CourseCardStatus.ACTIVE
         ).count(),
     )
 
@@ -271,8 +271,14 @@ def member_course_cards(client: Client) -> list[MemberCourseCard]:
     first; sessions left per service. Two queries."""
     today = salon_today()
     cards = CourseCard.objects.filter(client=client).prefetch_related(_balances()).order_by("-id")
-    views = [MemberCourseCard(card=c, balances=list(c.balances.all()), is_expired=c.expires_on < today) for c in cards]
-    usable = sorted((v for v in views if v.is_usable), key=lambda v: (v.card.expires_on, v.card.pk))
+    views = [
+        MemberCourseCard(card=c, balances=list(c.balances.all()), is_expired=c.is_expired_on(today)) for c in cards
+    ]
+    # Soonest to expire first; a card that never expires after every dated one.
+    usable = sorted(
+        (v for v in views if v.is_usable),
+        key=lambda v: (v.card.expires_on is None, v.card.expires_on or datetime.date.max, v.card.pk),
+    )
     return usable + [v for v in views if not v.is_usable]
 
 
@@ -281,7 +287,7 @@ def member_course_card(client: Client, card_id: int) -> MemberCourseCard | None:
     card = CourseCard.objects.filter(client=client, pk=card_id).prefetch_related(_balances()).first()
     if card is None:
         return None
-    return MemberCourseCard(card=card, balances=list(card.balances.all()), is_expired=card.expires_on < salon_today())
+    return MemberCourseCard(card=card, balances=list(card.balances.all()), is_expired=card.is_expired_on(salon_today()))
 
 
 # --- history -------------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ class PosError(Enum):
     REFUND_TOO_LARGE = "refund_too_large"
     REFUND_TOP_UP = "refund_top_up"
     REFUND_COURSE_CARD_USED = "refund_course_card_used"
+    REFUND_PACKAGE_WHOLE = "refund_package_whole"
     REFUND_NOT_ALLOCATABLE = "refund_not_allocatable"
     REFUND_PART_NOT_FAILED = "refund_part_not_failed"
     TOP_UP_METHOD = "top_up_method"
@@ -206,6 +207,9 @@ MESSAGES: dict[PosError, Promise] = {
     PosError.REFUND_TOO_LARGE: _("This is more than is left to refund."),
     PosError.REFUND_TOP_UP: _("A top-up is refunded from the member account (card refund), not from the bill."),
     PosError.REFUND_COURSE_CARD_USED: _("Sessions of this course card have been used; it can no longer be refunded."),
+    PosError.REFUND_PACKAGE_WHOLE: _(
+        "The sessions of this package are on one card: refund every package of the line, or none."
+    ),
     PosError.REFUND_PART_NOT_FAILED: _(
         "Only a WeChat Pay or Alipay refund the gateway refused can be sent again or given back in cash."
     ),
@@ -351,6 +355,7 @@ FIELDS: dict[PosError, str] = {
     PosError.REFUND_TOO_LARGE: "amount",
     PosError.REFUND_TOP_UP: "lines",
     PosError.REFUND_COURSE_CARD_USED: "lines",
+    PosError.REFUND_PACKAGE_WHOLE: "lines",
     PosError.REFUND_NOT_ALLOCATABLE: "amount",
     PosError.TOP_UP_METHOD: "method",
 }

@@ -54,6 +54,7 @@ class CourseCardSerializer(serializers.ModelSerializer):
             "id",
             "client",
             "template",
+            "package",
             "name",
             "price",
             "sold_at",

@@ -35,7 +35,7 @@ class CourseCardBalanceSerializer(serializers.Serializer):
 class CourseCardSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    expires_on = serializers.DateField()
+    expires_on = serializers.DateField(allow_null=True, help_text="Empty: never expires (a package card)")
     status = serializers.CharField()
     balances = CourseCardBalanceSerializer(many=True)
 

@@ -1,10 +1,15 @@
-"""Course cards a client holds (LOY-5): sold from catalogue templates, sessions left per service."""
+"""Course cards a client holds (LOY-5): sold from catalogue templates, sessions left per service. A
+package card is the same card made from a package's services (CAT-3) when the package is paid at the till."""
 
 from __future__ import annotations
+
+import datetime
 
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from apps.core.db import salon_today
 
 
 class CourseCardStatus(models.TextChoices):
@@ -16,11 +21,16 @@ class CourseCardStatus(models.TextChoices):
 class CourseCard(models.Model):
     id = models.BigAutoField(primary_key=True)
     client = models.ForeignKey("crm.Client", on_delete=models.PROTECT, related_name="course_cards")
-    template = models.ForeignKey("catalog.CourseCardTemplate", on_delete=models.PROTECT, related_name="+")
+    # Made from a course-card template, or from the services of a package sold at the till: one of the two.
+    template = models.ForeignKey(
+        "catalog.CourseCardTemplate", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    package = models.ForeignKey("catalog.Package", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("name"), max_length=100)
     price = models.BigIntegerField(_("price paid (fen)"))
     sold_at = models.DateTimeField(_("sold"), auto_now_add=True)
-    expires_on = models.DateField(_("valid until"))
+    # Empty: never expires (a package without a validity).
+    expires_on = models.DateField(_("valid until"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=CourseCardStatus.choices, default=CourseCardStatus.ACTIVE
     )
@@ -38,10 +48,23 @@ class CourseCard(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in CourseCardStatus]), name="course_card_status_valid"
             ),
+            models.CheckConstraint(
+                condition=(Q(template__isnull=False) & Q(package__isnull=True))
+                | (Q(template__isnull=True) & Q(package__isnull=False)),
+                name="course_card_template_xor_package",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def is_expired_on(self, day: datetime.date) -> bool:
+        """Past its last valid day on ``day``; a card without an expiry never is."""
+        return self.expires_on is not None and self.expires_on < day
+
+    @property
+    def is_expired(self) -> bool:
+        return self.is_expired_on(salon_today())
 
 
 class CourseCardBalance(models.Model):

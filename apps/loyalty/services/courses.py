@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
-from apps.catalog.models import CourseCardTemplate, Service
+from apps.catalog.models import CourseCardTemplate, Package, Service
 from apps.core.db import salon_today
 from apps.core.models import Location, User
 from apps.core.services import audit_record
@@ -25,9 +26,15 @@ from apps.loyalty.services._common import Verification, redemption_authorise
 # --- sale ----------------------------------------------------------------------------------------
 
 
-def _sold_with(key: str, *, client: Client, template: CourseCardTemplate) -> CourseCard | None:
+def _sold_with(
+    key: str, *, client: Client, template: CourseCardTemplate | None = None, package: Package | None = None
+) -> CourseCard | None:
     card = CourseCard.objects.filter(idempotency_key=key).first()
-    if card is not None and (card.client_id != client.pk or card.template_id != template.pk):
+    if card is not None and (
+        card.client_id != client.pk
+        or card.template_id != (template.pk if template is not None else None)
+        or card.package_id != (package.pk if package is not None else None)
+    ):
         raise loyalty_error(LoyaltyError.KEY_REUSED)
     return card
 
@@ -88,6 +95,69 @@ def course_card_sell(
     return card
 
 
+@transaction.atomic
+def package_card_sell(
+    *,
+    client: Client,
+    package: Package,
+    quantity: int = 1,
+    idempotency_key: str,
+    reference: str = "",
+    price: int | None = None,
+    acting_user: User | None = None,
+) -> CourseCard | None:
+    """Give the client a package card for ``quantity`` of a package paid at the till (CAT-3): named after
+    the package, one balance per service of the package (its sessions × ``quantity``) and an expiry
+    ``validity_days`` after today, or none when the package never expires. A package without services
+    gives no card (None). ``price`` is what was paid for the line. Replaying the key returns the first card."""
+    check.require_permission(acting_user, "take_payments")
+    key = check.key(idempotency_key)
+    replay = _sold_with(key, client=client, package=package)
+    if replay is not None:
+        return replay
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise loyalty_error(
+            LoyaltyError.INVALID_AMOUNT, field="quantity", message=_("The number of packages must be at least 1.")
+        )
+    check.active_client(client)
+    package = Package.objects.get(pk=package.pk)
+    sessions = [
+        (item.service_id, item.quantity * quantity)
+        for item in package.items.order_by("id")
+        if item.service_id is not None
+    ]
+    if not sessions:
+        return None
+    paid = check.amount_or_zero(package.price * quantity if price is None else price, field="price")
+    days = package.validity_days
+    card = CourseCard(
+        client=client,
+        package=package,
+        name=package.name,
+        price=paid,
+        expires_on=salon_today() + datetime.timedelta(days=days) if days is not None else None,
+        reference=check.text(reference, field="reference", model=CourseCard),
+        idempotency_key=key,
+        sold_by=acting_user if acting_user is not None and acting_user.pk else None,
+    )
+    try:
+        with transaction.atomic():
+            card.save()
+    except IntegrityError:
+        # A concurrent sale with the same key committed first: that sale is this one.
+        winner = _sold_with(key, client=client, package=package)
+        if winner is None:
+            raise
+        return winner
+    CourseCardBalance.objects.bulk_create(
+        [
+            CourseCardBalance(card=card, service_id=service_id, sessions_total=count, sessions_left=count)
+            for service_id, count in sessions
+        ]
+    )
+    return card
+
+
 # --- sessions ------------------------------------------------------------------------------------
 
 
@@ -135,7 +205,7 @@ def course_session_redeem(
         return replay
     if card.status != CourseCardStatus.ACTIVE:
         raise loyalty_error(LoyaltyError.COURSE_CARD_NOT_ACTIVE)
-    if card.expires_on < salon_today():
+    if card.is_expired_on(salon_today()):
         raise loyalty_error(LoyaltyError.COURSE_CARD_EXPIRED)
     check.active_client(card.client)
     balance = CourseCardBalance.objects.select_for_update().filter(card=card, service=service).first()
@@ -250,7 +320,7 @@ def course_card_extend(
     *, card: CourseCard, expires_on: datetime.date, reason: str, acting_user: User | None
 ) -> CourseCard:
     """Move the card's expiry to a later date (``adjust_balances``; audited). The new date must be after
-    the current one and not in the past."""
+    the current one and not in the past; a card that never expires has nothing to extend."""
     check.require_permission(acting_user, "adjust_balances")
     reason = _required_reason(reason)
     if not isinstance(expires_on, datetime.date) or isinstance(expires_on, datetime.datetime):
@@ -260,6 +330,8 @@ def course_card_extend(
         raise loyalty_error(LoyaltyError.COURSE_CARD_NOT_ACTIVE)
     if expires_on < salon_today():
         raise loyalty_error(LoyaltyError.EXPIRY_IN_PAST)
+    if card.expires_on is None:
+        raise loyalty_error(LoyaltyError.EXPIRY_NOT_LATER, message=_("This card never expires."))
     if expires_on <= card.expires_on:
         raise loyalty_error(LoyaltyError.EXPIRY_NOT_LATER)
     was = card.expires_on

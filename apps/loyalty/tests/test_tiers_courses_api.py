@@ -226,6 +226,7 @@ def test_selling_and_listing_course_cards(alpha, desk_api, tech_api, template, f
         "id": card["id"],
         "client": client.pk,
         "template": template.pk,
+        "package": None,
         "name": "面部护理3次卡",
         "price": 50000,
         "sold_at": card["sold_at"],

@@ -204,7 +204,7 @@ def account_courses(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [
         {
             "card": card,
-            "usable": card.status == CourseCardStatus.ACTIVE and card.expires_on >= salon_today(),
+            "usable": card.status == CourseCardStatus.ACTIVE and not card.is_expired_on(salon_today()),
             "balances": [(balance, page.redeem(balance)) for balance in card.balances.all()],
             "void_form": page.card_form("void", card),
             "extend_form": page.card_form("extend", card),

@@ -216,7 +216,9 @@ class OrderLineBody(serializers.Serializer):
     guest_label = serializers.CharField()
     notes = serializers.CharField()
     top_up_bonus = serializers.IntegerField()
-    issued_course_card = serializers.IntegerField(allow_null=True)
+    issued_course_card = serializers.IntegerField(
+        allow_null=True, help_text="Once paid: a course-card line's card, or a package line's package card"
+    )
     refunded_quantity = serializers.IntegerField()
     refunded_amount = serializers.IntegerField()
 

@@ -208,10 +208,15 @@ class BillLine(models.Model):
     amount = models.BigIntegerField(_("amount"))
     # A top-up line: the bonus the salon's top-up rule gives on top of ``amount`` (decided at payment).
     top_up_bonus = models.BigIntegerField(_("bonus"), default=0)
-    # What a paid line created elsewhere (the course card sold), filled in when the bill is paid.
+    # What a paid line created elsewhere (the course card sold, a package's card of its services), filled
+    # in when the bill is paid.
     course_card = models.ForeignKey(
         "loyalty.CourseCard", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A package line: the products one unit of the package held when the bill was paid, as
+    # [[product id, pieces], ...], so stock taken at the sale is given back by the same list on a refund
+    # even when the package is changed in the catalogue afterwards.
+    package_products = models.JSONField(default=list, blank=True, editable=False)
     refunded_quantity = models.PositiveIntegerField(_("refunded quantity"), default=0)
     refunded_amount = models.BigIntegerField(_("refunded"), default=0)
     notes = models.CharField(_("note"), max_length=200, blank=True)

@@ -23,8 +23,9 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from apps.catalog.models import CourseCardTemplate, Package, Product, Service
+from apps.catalog.models import CourseCardTemplate, Package, PackageItem, Product, Service
 from apps.catalog.selectors import service_price_quote
 from apps.core.db import salon_timezone
 from apps.core.models import Location, StaffLevel, User
@@ -468,6 +469,22 @@ def _top_up_amount(value: Any) -> int:
     return int(value)
 
 
+def _holder_not_needed(kind: str, item: Item | None) -> None:
+    """A line nobody would hold is refused: a top-up and a course card need a client, and so does a
+    package with services, whose sessions become a package card when the bill is paid (a package of
+    products only is sold to a walk-in like its products)."""
+    if kind in (LineKind.TOP_UP, LineKind.COURSE_CARD):
+        raise pos_error(PosError.HOLDER_REQUIRED)
+    if kind == LineKind.PACKAGE and isinstance(item, Package) and package_has_services(item):
+        raise pos_error(
+            PosError.HOLDER_REQUIRED, message=_("A package with services needs a client to hold its sessions.")
+        )
+
+
+def package_has_services(package: Package) -> bool:
+    return PackageItem.objects.filter(package=package, service__isnull=False).exists()
+
+
 def _item_fields(kind: str, item: Item | None) -> dict[str, Any]:
     return {
         "service": item if kind == LineKind.SERVICE else None,
@@ -496,7 +513,8 @@ def bill_line_add(
     course card from the catalogue (``item``), or a stored-value top-up of ``top_up_amount``. The unit
     price comes from ``line_price`` (the first staff member's level prices a service) unless ``price`` is
     typed by hand (``override_prices``, a reason, audited). Top-ups and course cards are one per line and
-    need a client to hold them (the line's guest on a group bill, else the bill's client)."""
+    need a client to hold them (the line's guest on a group bill, else the bill's client), as does a
+    package with services (its sessions become the holder's package card when the bill is paid)."""
     require(acting_user, "take_payments")
     locked = bill_locked(bill.pk)
     editable(locked)
@@ -507,8 +525,8 @@ def bill_line_add(
         raise pos_error(PosError.ONE_AT_A_TIME)
     shares = shares_checked(staff)
     guest, label = _guest_checked(locked, guest, guest_label)
-    if kind in (LineKind.TOP_UP, LineKind.COURSE_CARD) and guest is None and locked.client_id is None:
-        raise pos_error(PosError.HOLDER_REQUIRED)
+    if guest is None and locked.client_id is None:
+        _holder_not_needed(kind, item)
     notes = text(notes, field="notes", max_length=200)
     counted = BillLine.objects.filter(bill=locked).aggregate(n=Count("id"), last=Max("position"))
     if counted["n"] >= MAX_LINES:
@@ -603,8 +621,8 @@ def bill_line_update(
             current.guest if guest is UNSET else guest,
             current.guest_label if guest_label is UNSET else guest_label,
         )
-        if current.kind in (LineKind.TOP_UP, LineKind.COURSE_CARD) and new_guest is None and locked.client_id is None:
-            raise pos_error(PosError.HOLDER_REQUIRED)
+        if new_guest is None and locked.client_id is None:
+            _holder_not_needed(current.kind, current.package)
         current.guest, current.guest_label = new_guest, label
         fields.update({"guest", "guest_label"})
     if notes is not UNSET:

@@ -29,14 +29,15 @@ from django.db.models import Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 
+from apps.catalog.models import Package, PackageItem
 from apps.core.models import User
 from apps.core.money import MAX_AMOUNT, fen_to_yuan
-from apps.crm.models import PurchaseLine, PurchaseSource
+from apps.crm.models import Client, PurchaseLine, PurchaseSource
 from apps.crm.services.clients import purchases_record
 from apps.loyalty.models import Coupon, CourseCard
 from apps.loyalty.services._common import Verification, loyalty_settings
 from apps.loyalty.services.coupons import coupon_redeem
-from apps.loyalty.services.courses import course_card_sell, course_session_redeem
+from apps.loyalty.services.courses import course_card_sell, course_session_redeem, package_card_sell
 from apps.loyalty.services.points import points_earn_for_spend, points_redeem_for_money, points_value
 from apps.loyalty.services.referrals import referral_reward_on_first_paid_visit
 from apps.loyalty.services.wallets import wallet_debit, wallet_top_up
@@ -588,10 +589,33 @@ def _redeem_coupons(bill: Bill, lines: list[BillLine], acting_user: User | None)
         )
 
 
+def _package_sold(line: BillLine, *, holder: Client | None, reference: str, acting_user: User | None) -> None:
+    """A paid package line: the products one unit holds kept on the line (stock leaves by them, and comes
+    back by them on a refund), and its services issued as a package card to the line's holder, the
+    sessions multiplied by the line's quantity."""
+    assert line.package_id is not None
+    items = list(PackageItem.objects.filter(package_id=line.package_id).order_by("id"))
+    line.package_products = [[item.product_id, item.quantity] for item in items if item.product_id is not None]
+    fields = ["package_products"]
+    if holder is not None and any(item.service_id is not None for item in items):
+        line.course_card = package_card_sell(
+            client=holder,
+            package=Package(pk=line.package_id),
+            quantity=line.quantity,
+            idempotency_key=f"{reference}:line:{line.pk}",
+            reference=reference,
+            price=line.amount,
+            acting_user=acting_user,
+        )
+        fields.append("course_card")
+    line.save(update_fields=fields)
+
+
 def bill_complete(bill: Bill, *, lines: list[BillLine], tenders: list[Tender], acting_user: User | None) -> None:
     """Everything a paid bill sets off, once (the caller has just moved it to paid under its lock): the
     coupons redeemed in loyalty, points earned once, top-ups credited (with the salon's top-up rule, the
-    bonus kept on the line), course cards issued, each line recorded in the history of the client it was
+    bonus kept on the line), course cards issued, a package's services issued as a package card (and its
+    products kept on the line for stock), each line recorded in the history of the client it was
     for (crm's hooks run once per client, so a tier is evaluated once per bill), the referrer's reward on
     a first paid visit, and ``bill_paid`` for commission, stock, receipts and messages."""
     reference = f"bill:{bill.pk}"
@@ -610,6 +634,9 @@ def bill_complete(bill: Bill, *, lines: list[BillLine], tenders: list[Tender], a
             )
     for line in lines:
         holder = line.guest or client
+        if line.kind == LineKind.PACKAGE:
+            _package_sold(line, holder=holder, reference=reference, acting_user=acting_user)
+            continue
         if holder is None:
             continue
         if line.kind == LineKind.TOP_UP:

@@ -115,6 +115,11 @@ def _unrefunded_sessions(tenders: list[Tender]) -> dict[int, list[Tender]]:
     return by_line
 
 
+def _card_line(line: BillLine) -> bool:
+    """A package line whose services were issued as a card: refunded whole, by units, voiding the card."""
+    return line.kind == LineKind.PACKAGE and line.course_card_id is not None
+
+
 def _plan_lines(
     requests: Sequence[RefundLineRequest], lines: dict[int, BillLine], sessions: dict[int, list[Tender]]
 ) -> tuple[dict[int, tuple[int, int]], list[Tender]]:
@@ -128,6 +133,8 @@ def _plan_lines(
             raise pos_error(PosError.REFUND_TOP_UP)
         if not whole(request.quantity, low=1, high=line.quantity - line.refunded_quantity):
             raise pos_error(PosError.REFUND_TOO_LARGE, field="lines")
+        if _card_line(line) and request.quantity != line.quantity - line.refunded_quantity:
+            raise pos_error(PosError.REFUND_PACKAGE_WHOLE)
         amount = units_refund_amount(line, request.quantity)
         returned = sessions.get(line.pk, [])[: request.quantity]
         if sum(t.amount for t in returned) > amount:
@@ -139,10 +146,11 @@ def _plan_lines(
 
 def _plan_amount(amount: int, lines: list[BillLine], sessions: dict[int, list[Tender]]) -> dict[int, tuple[int, int]]:
     """An amount without lines is spread over the lines that can give money back (not top-ups, not course
-    cards, not what sessions paid), in proportion to what is left of each."""
+    cards or packages whose services are on a card, not what sessions paid), in proportion to what is left
+    of each."""
     room = {}
     for line in lines:
-        if line.kind in (LineKind.TOP_UP, LineKind.COURSE_CARD):
+        if line.kind in (LineKind.TOP_UP, LineKind.COURSE_CARD) or _card_line(line):
             continue
         left = line.amount - line.refunded_amount - sum(t.amount for t in sessions.get(line.pk, []))
         if left > 0:
@@ -318,7 +326,7 @@ def bill_refund(
     parts = _money_parts(money, tenders) | {t.pk: t.amount for t in sessions_back}
     for pk, (_quantity, _part) in line_amounts.items():
         line = by_pk[pk]
-        if line.kind == LineKind.COURSE_CARD and line.course_card is not None:
+        if line.kind in (LineKind.COURSE_CARD, LineKind.PACKAGE) and line.course_card is not None:
             used = CourseRedemption.objects.filter(card=line.course_card, sessions=1, reversal__isnull=True).exists()
             if used:
                 raise pos_error(PosError.REFUND_COURSE_CARD_USED)
@@ -337,7 +345,7 @@ def bill_refund(
         line.refunded_quantity += quantity
         line.refunded_amount += part
         changed.append(line)
-        if line.kind == LineKind.COURSE_CARD and line.course_card is not None:
+        if line.kind in (LineKind.COURSE_CARD, LineKind.PACKAGE) and line.course_card is not None:
             course_card_void(card=line.course_card, reason=reason, acting_user=acting_user)
     BillLine.objects.bulk_update(changed, ["refunded_quantity", "refunded_amount"])
     locked.refunded_total += total

@@ -441,3 +441,52 @@ def test_the_openapi_document_describes_the_orders_without_warnings(alpha):
         "/api/v1/till-settings/",
         "/api/v1/clients/{id}/top-ups/",
     } <= set(schema["paths"])
+
+
+def test_a_package_paid_through_the_orders_api_issues_its_card(setup):
+    # given the member's order of 2 "Cut & care" packages (one cut each, no expiry)
+    t = setup["till"]
+    created = post(
+        setup["desk"], "/api/v1/orders/", {"client": t.member.pk, "lines": [{"package": t.package.pk, "quantity": 2}]}
+    )
+    assert created.status_code == 201, created.content
+    order = created.json()
+    assert [(x["kind"], x["package"], x["quantity"], x["amount"]) for x in order["lines"]] == [
+        ("package", t.package.pk, 2, 77600)
+    ]
+    # when it is paid in cash
+    paid = post(
+        setup["desk"], f"/api/v1/orders/{order['id']}/pay/", {"payments": [{"method": "cash", "amount": 77600}]}
+    )
+    assert paid.status_code == 200, paid.content
+    # then the line names the card issued, which the client's cards list with the package's name and sessions
+    issued = paid.json()["lines"][0]["issued_course_card"]
+    cards = setup["desk"].get(f"/api/v1/clients/{t.member.pk}/course-cards/").json()["results"]
+    assert cards == [
+        {
+            "id": issued,
+            "client": t.member.pk,
+            "template": None,
+            "package": t.package.pk,
+            "name": "Cut & care",
+            "price": 77600,
+            "sold_at": cards[0]["sold_at"],
+            "expires_on": None,
+            "status": "active",
+            "reference": f"bill:{order['id']}",
+            "balances": [{"service": t.cut.pk, "service_name": "Women's cut", "sessions_total": 2, "sessions_left": 2}],
+        }
+    ]
+    wallet = setup["desk"].get(f"/api/v1/clients/{t.member.pk}/wallet/").json()
+    assert [(c["id"], c["expires_on"]) for c in wallet["course_cards"]] == [(issued, None)]
+
+
+def test_a_package_with_services_is_refused_on_a_walk_in_order(setup):
+    t = setup["till"]
+    refused = post(setup["desk"], "/api/v1/orders/", {"lines": [{"package": t.package.pk}]})
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"lines": {"0": {"client": ["A package with services needs a client to hold its sessions."]}}},
+    )
+    with schema_context(setup["alpha"].schema):
+        assert not Bill.objects.exists()
