@@ -8,6 +8,7 @@ import re
 import zoneinfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -212,8 +213,15 @@ def test_day_page_queries_do_not_grow_with_the_visits(salon):
     assert len(after.captured_queries) == len(before.captured_queries)
 
 
-def test_today_queue_groups_visits_by_where_they_are(salon):
-    # given visits today in each state
+@pytest.fixture
+def day_after_day():
+    """The clock at noon the day after DAY: a today without the fixture's visits, whenever the suite runs."""
+    with time_machine.travel(at("12:00", DAY + datetime.timedelta(days=1)), tick=True):
+        yield
+
+
+def test_today_queue_groups_visits_by_where_they_are(salon, day_after_day):
+    # given visits today in each state (not DAY, the day of the fixture's visits)
     with schema_context(salon["info"].schema):
         today = timezone.now().astimezone(SHANGHAI).date()
         tech = technician_make("赵敏", services=[salon["cut"]], hours=("00:00", "23:59"))
