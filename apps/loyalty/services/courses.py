@@ -75,21 +75,24 @@ def course_card_sell(
         idempotency_key=key,
         sold_by=acting_user if acting_user is not None and acting_user.pk else None,
     )
+    return _issued(card, [(item.service_id, item.sessions) for item in items])
+
+
+def _issued(card: CourseCard, sessions: list[tuple[int, int]]) -> CourseCard:
+    """The new card written with one balance per (service, sessions); when a concurrent sale with the same
+    key committed first, that card (the sale is the same one)."""
     try:
         with transaction.atomic():
             card.save()
     except IntegrityError:
-        # A concurrent sale with the same key committed first: that sale is this one.
-        winner = _sold_with(key, client=client, template=template)
+        winner = _sold_with(card.idempotency_key, client=card.client, template=card.template, package=card.package)
         if winner is None:
             raise
         return winner
     CourseCardBalance.objects.bulk_create(
         [
-            CourseCardBalance(
-                card=card, service_id=item.service_id, sessions_total=item.sessions, sessions_left=item.sessions
-            )
-            for item in items
+            CourseCardBalance(card=card, service_id=service_id, sessions_total=count, sessions_left=count)
+            for service_id, count in sessions
         ]
     )
     return card
@@ -140,22 +143,7 @@ def package_card_sell(
         idempotency_key=key,
         sold_by=acting_user if acting_user is not None and acting_user.pk else None,
     )
-    try:
-        with transaction.atomic():
-            card.save()
-    except IntegrityError:
-        # A concurrent sale with the same key committed first: that sale is this one.
-        winner = _sold_with(key, client=client, package=package)
-        if winner is None:
-            raise
-        return winner
-    CourseCardBalance.objects.bulk_create(
-        [
-            CourseCardBalance(card=card, service_id=service_id, sessions_total=count, sessions_left=count)
-            for service_id, count in sessions
-        ]
-    )
-    return card
+    return _issued(card, sessions)
 
 
 # --- sessions ------------------------------------------------------------------------------------
