@@ -83,3 +83,40 @@ def alipay_credentials(fake: FakeAlipay, app_keys: KeyPair) -> dict[str, str]:
     app_id = f"{2021000000000000 + next(_numbers)}"
     fake.add_app(app_id=app_id, app_public_key=app_keys.public_pem)
     return {"app_id": app_id, "app_private_key": app_keys.private_pem, "alipay_public_key": fake.alipay_public_key}
+
+
+def connect(provider: str, fake: Any, keys: dict[str, Any], *, app: int = 0) -> dict[str, str]:
+    """Set up the current salon's account with ``provider`` at its fake, switched on; the credentials
+    entered come back."""
+    from apps.payments.services import merchant_account_update
+
+    if provider == "wechat":
+        assert isinstance(fake, FakeWeChatPay)
+        values = wechat_credentials(fake, certificate=keys["wechat_certificate"])
+    else:
+        assert isinstance(fake, FakeAlipay)
+        values = alipay_credentials(fake, keys["apps"][app])
+    merchant_account_update(provider=provider, acting_user=None, credentials=values, is_enabled=True)
+    return values
+
+
+@pytest.fixture(params=["wechat", "alipay"])
+def provider(
+    request: pytest.FixtureRequest,
+    in_alpha: Any,
+    fake_wechat: FakeWeChatPay,
+    fake_alipay: FakeAlipay,
+    payment_key_pairs: dict[str, Any],
+) -> str:
+    """Each test twice: against the fake WeChat Pay, then the fake Alipay, with salon alpha's account
+    connected to it (``fake`` is that fake)."""
+    fake = fake_wechat if request.param == "wechat" else fake_alipay
+    connect(request.param, fake, payment_key_pairs)
+    request.node.fake = fake  # type: ignore[attr-defined]
+    return str(request.param)
+
+
+@pytest.fixture
+def fake(request: pytest.FixtureRequest, provider: str) -> Any:
+    """The fake provider of ``provider``."""
+    return request.node.fake  # type: ignore[attr-defined]

@@ -10,30 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apps.payments.models import GatewayPayment, MerchantAccount
-from apps.payments.services import merchant_account_update
 from apps.payments.signals import gateway_payment_settled
-from apps.payments.testing.fake_alipay import FakeAlipay
-from apps.payments.testing.fake_wechat import FakeWeChatPay
-from apps.payments.testing.fixtures import alipay_credentials, wechat_credentials
+from apps.payments.testing.fixtures import connect as connect  # where the tests import it from
 
 # 付款码 as a scanner reads them off a phone.
 WECHAT_CODE = "134567890123456789"
 ALIPAY_CODE = "286123456789012345"
 CODES = {"wechat": WECHAT_CODE, "alipay": ALIPAY_CODE}
 NOTIFY_URL = "http://alpha.localhost/payments/notify/{provider}/"
-
-
-def connect(provider: str, fake: Any, keys: dict[str, Any], *, app: int = 0) -> dict[str, str]:
-    """Set up the current salon's account with ``provider`` at its fake, switched on; the credentials
-    entered come back."""
-    if provider == "wechat":
-        assert isinstance(fake, FakeWeChatPay)
-        values = wechat_credentials(fake, certificate=keys["wechat_certificate"])
-    else:
-        assert isinstance(fake, FakeAlipay)
-        values = alipay_credentials(fake, keys["apps"][app])
-    merchant_account_update(provider=provider, acting_user=None, credentials=values, is_enabled=True)
-    return values
 
 
 def account_of(provider: str) -> MerchantAccount:

@@ -17,24 +17,9 @@ from apps.payments.services import (
 )
 from apps.payments.testing.fixtures import LATE_ANSWER_SECONDS
 from apps.payments.testing.server import FAILURE, SYSTEM_ERROR, TIMEOUT, USER_PAYING, Scenario
-from apps.payments.tests.support import CODES, NOTIFY_URL, connect, settled_signals
+from apps.payments.tests.support import CODES, NOTIFY_URL, settled_signals
 
-PROVIDERS = ["wechat", "alipay"]
 FAILURE_CODES = {"wechat": "AUTHCODEEXPIRE", "alipay": "ACQ.PAYMENT_AUTH_CODE_INVALID"}
-
-
-@pytest.fixture(params=PROVIDERS)
-def provider(request, in_alpha, fake_wechat, fake_alipay, payment_key_pairs):
-    """Each test runs once against the fake WeChat Pay and once against the fake Alipay."""
-    fake = fake_wechat if request.param == "wechat" else fake_alipay
-    connect(request.param, fake, payment_key_pairs)
-    request.node.fake = fake
-    return request.param
-
-
-@pytest.fixture
-def fake(request, provider):
-    return request.node.fake
 
 
 def charge(provider: str, number: str = "bill12pay1", amount: int = 18800, code: str = "") -> GatewayPayment:

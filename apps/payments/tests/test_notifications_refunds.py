@@ -23,21 +23,6 @@ from apps.payments.testing.fake_alipay import key_pair
 from apps.payments.testing.server import FAILURE, USER_PAYING, Scenario
 from apps.payments.tests.support import CODES, NOTIFY_URL, connect, settled_signals
 
-PROVIDERS = ["wechat", "alipay"]
-
-
-@pytest.fixture(params=PROVIDERS)
-def provider(request, in_alpha, fake_wechat, fake_alipay, payment_key_pairs):
-    fake = fake_wechat if request.param == "wechat" else fake_alipay
-    connect(request.param, fake, payment_key_pairs)
-    request.node.fake = fake
-    return request.param
-
-
-@pytest.fixture
-def fake(request, provider):
-    return request.node.fake
-
 
 def qr(provider: str, number: str = "bill20qr1", amount: int = 26800) -> GatewayPayment:
     return gateway_charge_qr(
