@@ -50,7 +50,9 @@ def _builder(subject: x509.Name, issuer: x509.Name, public_key: object) -> x509.
         .issuer_name(issuer)
         .public_key(public_key)  # type: ignore[arg-type]
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
+        # Valid from long before "now": a test clock moved ahead (SALON_TEST_CLOCK) makes certificates
+        # OpenSSL, which keeps the real time, would otherwise find not yet valid.
+        .not_valid_before(now - datetime.timedelta(days=_VALID_DAYS))
         .not_valid_after(now + datetime.timedelta(days=_VALID_DAYS))
     )
 

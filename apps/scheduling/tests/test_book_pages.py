@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import re
 import zoneinfo
+from collections.abc import Iterator
 
 import pytest
 import time_machine
@@ -33,6 +34,14 @@ from tests.fixtures import logged_in_client, make_staff
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 DAY = datetime.date(2026, 12, 1)  # a Tuesday
+
+
+@pytest.fixture(autouse=True)
+def _days_before_day() -> Iterator[None]:
+    """These tests book DAY and look at it from the days before: the clock starts at noon on 26 November
+    2026, still ticking, whatever the date of the run (once DAY has passed, booking it is refused)."""
+    with time_machine.travel(datetime.datetime(2026, 11, 26, 12, tzinfo=SHANGHAI), tick=True):
+        yield
 
 
 def at(hhmm: str, day: datetime.date = DAY) -> datetime.datetime:

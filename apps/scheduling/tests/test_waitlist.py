@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import time_machine
 from django_tenants.utils import schema_context
 
 from apps.core.errors import ServiceError
@@ -30,6 +31,14 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 DAY = datetime.date(2026, 12, 2)
 BEFORE = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)  # the day before, when clients join
 T = datetime.time
+
+
+@pytest.fixture(autouse=True)
+def _days_before_day() -> Iterator[None]:
+    """These tests book DAY and look at it from the days before: the clock starts at noon on 26 November
+    2026, still ticking, whatever the date of the run (once DAY has passed, booking it is refused)."""
+    with time_machine.travel(datetime.datetime(2026, 11, 26, 12, tzinfo=SHANGHAI), tick=True):
+        yield
 
 
 @pytest.fixture
