@@ -8,6 +8,7 @@ import random
 
 from django.utils import timezone
 
+from apps.core.db import salon_today
 from apps.core.models import User
 from apps.crm.models import Channel, Client, ComplaintStatus, InteractionKind, MembershipTier
 from apps.crm.services.clients import client_create, purchase_record
@@ -145,7 +146,7 @@ def _timeline(clients: list[Client], staff: list[User], now: datetime.datetime) 
         occurred_at=now - datetime.timedelta(days=1),
     )
     assignees = staff or [actor]
-    today = timezone.localdate(now)
+    today = salon_today()  # the salon's day: follow-ups may not be due before it
     for index, client in enumerate(clients[:5]):
         follow_up_create(
             client=client,
