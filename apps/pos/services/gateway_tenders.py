@@ -51,8 +51,6 @@ from apps.pos.models import (
     Bill,
     BillStatus,
     CashMovementKind,
-    CashSession,
-    CashSessionStatus,
     RefundStatus,
     RefundTender,
     Tender,
@@ -60,6 +58,7 @@ from apps.pos.models import (
     TenderStatus,
 )
 from apps.pos.selectors.bills import bill_lines
+from apps.pos.selectors.cash import cash_session_open_at
 from apps.pos.services.bills import key_checked, require
 from apps.pos.services.cash import cash_movement_record
 from apps.pos.services.checkout import (
@@ -386,7 +385,7 @@ def refund_parts_send(*, refund_pk: int) -> list[RefundTender]:
 def _failed_part(part: RefundTender, acting_user: User | None) -> RefundTender:
     """The part locked, when it is a WeChat Pay / Alipay part the gateway refused and nobody settled yet."""
     require(acting_user, "issue_refunds")
-    parts = RefundTender.objects.select_for_update(of=("self",)).select_related("tender", "refund__bill")
+    parts = RefundTender.objects.select_for_update(of=("self",)).select_related("tender", "refund__bill__location")
     locked = parts.get(pk=part.pk)
     settled = locked.given_in_cash_at is not None
     if locked.status != RefundStatus.FAILED or settled or locked.tender.method not in GATEWAYS:
@@ -425,7 +424,7 @@ def refund_part_given_in_cash(*, part: RefundTender, acting_user: User) -> Refun
     The part stays failed at the gateway and is settled: it cannot be sent again."""
     locked = _failed_part(part, acting_user)
     bill = locked.refund.bill
-    session = CashSession.objects.filter(location_id=bill.location_id, status=CashSessionStatus.OPEN).first()
+    session = cash_session_open_at(bill.location)
     if session is None:
         raise pos_error(
             PosError.CASH_SESSION_REQUIRED,

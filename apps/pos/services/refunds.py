@@ -55,7 +55,7 @@ from apps.pos.models import (
     TenderMethod,
     TenderStatus,
 )
-from apps.pos.services.bills import bill_locked, key_checked, require, text, void_written, whole
+from apps.pos.services.bills import _pending_tenders, bill_locked, key_checked, require, text, void_written, whole
 from apps.pos.services.checkout import GATEWAYS
 from apps.pos.services.gateway_tenders import refund_parts_send
 from apps.pos.signals import bill_refunded
@@ -424,7 +424,7 @@ def bill_void(*, bill: Bill, reason: str, acting_user: User | None) -> Bill:
         return locked
     if locked.status != BillStatus.OPEN:
         raise pos_error(PosError.BILL_NOT_OPEN)
-    if Tender.objects.filter(bill=locked, status=TenderStatus.PENDING).exists():
+    if _pending_tenders(locked):
         raise pos_error(PosError.GATEWAY_PAYMENT_IN_PROGRESS)
     given_back: dict[int, int] = {}
     if locked.paid_total:
