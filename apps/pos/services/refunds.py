@@ -326,7 +326,7 @@ def bill_refund(
     parts = _money_parts(money, tenders) | {t.pk: t.amount for t in sessions_back}
     for pk, (_quantity, _part) in line_amounts.items():
         line = by_pk[pk]
-        if line.kind in (LineKind.COURSE_CARD, LineKind.PACKAGE) and line.course_card is not None:
+        if line.course_card is not None:  # a course card sold, or a package's card of its services
             used = CourseRedemption.objects.filter(card=line.course_card, sessions=1, reversal__isnull=True).exists()
             if used:
                 raise pos_error(PosError.REFUND_COURSE_CARD_USED)
@@ -345,7 +345,7 @@ def bill_refund(
         line.refunded_quantity += quantity
         line.refunded_amount += part
         changed.append(line)
-        if line.kind in (LineKind.COURSE_CARD, LineKind.PACKAGE) and line.course_card is not None:
+        if line.course_card is not None:
             course_card_void(card=line.course_card, reason=reason, acting_user=acting_user)
     BillLine.objects.bulk_update(changed, ["refunded_quantity", "refunded_amount"])
     locked.refunded_total += total
